@@ -1,0 +1,1 @@
+"""The ``brightline`` command line: a thin adapter over the core services."""

@@ -1,0 +1,82 @@
+"""``brightline hash`` and ``brightline match``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from brightline.cli.context import CliContext
+from brightline.cli.matcher import open_pdq_index
+from brightline.cli.output import content_json, dumps, problem_json, result_json
+from brightline.matching import MatchStatus, match_content
+from brightline.signals import HashingLimits, hash_file
+
+FILES = click.argument(
+    "files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False)
+)
+
+
+@click.command("hash")
+@FILES
+@click.option("--dihedral", is_flag=True, help="Also print the 8 rotated/flipped PDQ hashes.")
+@click.pass_obj
+def hash_command(obj: CliContext, files: tuple[Path, ...], dihedral: bool) -> None:
+    """Print the signals of each FILE as JSON lines.
+
+    Files that cannot be hashed are printed too, with the reason; the exit code is 3 if any file
+    could not be read at all.
+    """
+    limits = HashingLimits.from_settings(obj.settings)
+    failed = False
+    for path in files:
+        try:
+            content = hash_file(path, limits=limits, dihedral=dihedral)
+        except OSError as exc:
+            failed = True
+            click.echo(dumps(problem_json(path, "io_error", exc.strerror or "unreadable")))
+            continue
+        click.echo(dumps({"path": str(path)} | content_json(content, dihedral=dihedral)))
+    if failed:
+        sys.exit(3)
+
+
+@click.command("match")
+@FILES
+@click.option("--fail-on-match", is_flag=True, help="Exit with 1 when anything matched.")
+@click.option("--no-dihedral", is_flag=True, help="Don't match rotated or flipped copies.")
+@click.option("--pretty", is_flag=True, help="Indented JSON instead of JSON lines.")
+@click.pass_obj
+def match_command(
+    obj: CliContext, files: tuple[Path, ...], fail_on_match: bool, no_dihedral: bool, pretty: bool
+) -> None:
+    """Match each FILE against every enabled bank; print one JSON result per file."""
+    limits = HashingLimits.from_settings(obj.settings)
+    dihedral = obj.settings.dihedral and not no_dihedral
+    matched = failed = False
+    with obj.transaction() as session:
+        index = open_pdq_index(obj, session).index
+        for path in files:
+            try:
+                content = hash_file(path, limits=limits, dihedral=dihedral)
+            except OSError as exc:
+                failed = True
+                click.echo(dumps(problem_json(path, "io_error", exc.strerror or "unreadable")))
+                continue
+            result = match_content(
+                session=session,
+                content=content,
+                registry=obj.registry,
+                pdq_index=index,
+                quality_threshold=obj.settings.pdq_quality_threshold,
+                dihedral=dihedral,
+            )
+            matched |= result.status is MatchStatus.MATCH
+            out = result_json(path, result)
+            click.echo(json.dumps(out, indent=2) if pretty else dumps(out))
+    if failed:
+        sys.exit(3)
+    if matched and fail_on_match:
+        sys.exit(1)

@@ -1,0 +1,1 @@
+"""The demo: benign generated stand-in images, altered copies, a bank, a scan, a report."""

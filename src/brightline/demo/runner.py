@@ -1,0 +1,125 @@
+"""Build the demo bank, make altered copies and decoys, scan them, and report recall."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import statistics
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from brightline.banks import service
+from brightline.banks.records import EntryRecord
+from brightline.demo.standins import ALTERATIONS, altered, standin_image
+from brightline.errors import NotFound
+from brightline.matching import MatchStatus, match_content
+from brightline.matching.index_sync import SyncedPDQIndex
+from brightline.scanning import hash_paths, iter_files
+from brightline.settings import Settings
+from brightline.signals import HashingLimits, hash_file
+from brightline.signals.registry import SignalTypeRegistry
+
+DEMO_BANK = "DEMO-STAND-INS"
+
+
+@dataclass
+class DemoReport:
+    banked: int = 0
+    per_alteration: dict[str, list[int | None]] = field(default_factory=lambda: defaultdict(list))
+    """alteration → best PDQ distance per altered copy (None = not matched)."""
+    decoys: int = 0
+    false_matches: int = 0
+    scan_seconds: float = 0.0
+    files_scanned: int = 0
+
+    @property
+    def recall(self) -> float:
+        results = [d for ds in self.per_alteration.values() for d in ds]
+        return sum(d is not None for d in results) / len(results) if results else 0.0
+
+    def median_distance(self, alteration: str) -> float | None:
+        found = [d for d in self.per_alteration[alteration] if d is not None]
+        return statistics.median(found) if found else None
+
+
+def _write(image_path: Path, alteration: str | None, seed: int) -> None:
+    image = standin_image(seed)
+    if alteration is not None:
+        image = altered(image, alteration)
+    quality = 30 if alteration == "reencode_q30" else 90
+    image.save(image_path, "JPEG", quality=quality)
+
+
+def run_demo(
+    *,
+    workdir: Path,
+    sessions: sessionmaker[Session],
+    registry: SignalTypeRegistry,
+    settings: Settings,
+    banked: int = 20,
+    decoys: int = 40,
+    workers: int = 1,
+) -> DemoReport:
+    """Run the whole demo in ``workdir`` (recreated) against the configured database."""
+    shutil.rmtree(workdir, ignore_errors=True)
+    originals, to_scan = workdir / "bank-originals", workdir / "to-scan"
+    originals.mkdir(parents=True)
+    to_scan.mkdir()
+    limits = HashingLimits.from_settings(settings)
+    report = DemoReport(banked=banked, decoys=decoys)
+
+    for seed in range(banked):
+        _write(originals / f"standin-{seed:03d}.jpg", None, seed)
+        for alteration in ALTERATIONS:
+            _write(to_scan / f"standin-{seed:03d}-{alteration}.jpg", alteration, seed)
+    for number in range(decoys):
+        _write(to_scan / f"decoy-{number:03d}.jpg", None, 10_000 + number)
+
+    with sessions.begin() as session:
+        with contextlib.suppress(NotFound):
+            service.delete_bank(session=session, name=DEMO_BANK)
+        service.create_bank(
+            session=session,
+            name=DEMO_BANK,
+            description="Generated benign stand-in images for the demo (not real material).",
+        )
+        records = []
+        for number, path in enumerate(sorted(originals.iterdir()), start=1):
+            content = hash_file(path, limits=limits, dihedral=False)
+            records += [
+                EntryRecord(s.signal_type, s.value, external_id=path.stem, line=number)
+                for s in content.signals
+            ]
+        service.add_signals(
+            session=session, bank_name=DEMO_BANK, records=records, registry=registry
+        )
+
+    started = time.monotonic()
+    with sessions.begin() as session:
+        index, _ = SyncedPDQIndex.open(session=session, directory=None)
+        paths = [p for p in iter_files([to_scan]) if isinstance(p, Path)]
+        for outcome in hash_paths(paths, limits=limits, dihedral=True, workers=workers):
+            if outcome.content is None:
+                continue
+            result = match_content(
+                session=session,
+                content=outcome.content,
+                registry=registry,
+                pdq_index=index.index,
+                quality_threshold=settings.pdq_quality_threshold,
+                bank_names={DEMO_BANK},
+            )
+            report.files_scanned += 1
+            pdq = [m.distance for m in result.matches if m.signal_type == "pdq"]
+            best = min(pdq) if pdq else None
+            name = outcome.path.stem
+            if name.startswith("decoy-"):
+                report.false_matches += result.status is MatchStatus.MATCH
+            else:
+                report.per_alteration[name.split("-", 2)[2]].append(best)
+    report.scan_seconds = time.monotonic() - started
+    return report

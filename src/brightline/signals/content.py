@@ -1,0 +1,175 @@
+"""The hashing pipeline: bytes in, every registered signal out, failures as data.
+
+The bytes are read once (under a byte cap), every byte hasher sees them, and the content is
+decoded at most once for the image hashers. Failure to decode is not an exception here: a scan
+of a million files must record *why* one could not be perceptually hashed (``unhashable``) and
+carry on, while the exact digests of those bytes are still worth matching.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from brightline.errors import InvalidInput, Unhashable
+from brightline.signals.base import Signal
+from brightline.signals.image_decoding import TOO_LARGE, ImageDecodeError, decode_image
+from brightline.signals.pdq import PdqSignalType
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from brightline.settings import Settings
+    from brightline.signals.registry import SignalTypeRegistry
+
+
+@dataclass(frozen=True, slots=True)
+class HashingLimits:
+    """Resource caps for hashing untrusted content."""
+
+    max_file_bytes: int = 256 * 1024 * 1024
+    """Files bigger than this are not read at all (reason ``too_large``)."""
+    max_image_pixels: int = 120_000_000
+    """Images whose header claims more pixels are not decoded (reason ``too_many_pixels``).
+
+    Peak memory of a full decode plus PDQ is about 30 bytes per pixel (``pdqhash`` builds float64
+    luma temporaries), so the default allows ~3.5 GB for the largest non-JPEG image; large JPEGs
+    are decoded at reduced size and cost far less.
+    """
+
+    def __post_init__(self) -> None:
+        if self.max_file_bytes < 1 or self.max_image_pixels < 1:
+            raise InvalidInput("hashing limits must be positive")
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> HashingLimits:
+        return cls(
+            max_file_bytes=settings.max_file_bytes, max_image_pixels=settings.max_image_pixels
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class HashedContent:
+    """Everything hashing learned about one piece of content."""
+
+    signals: tuple[Signal, ...]
+    """md5, sha1, sha256 whenever the bytes were read; pdq when the content decoded."""
+    pdq_dihedral: tuple[str, ...] = ()
+    """The 8 dihedral PDQ values, identity first (``pdq.DIHEDRAL_ORDER``); () if not computed."""
+    media_type: str | None = None
+    """From the decoded format (never the file name); set when the header was recognised."""
+    width: int | None = None
+    """Full-resolution size as displayed (EXIF orientation applied), when the header was read."""
+    height: int | None = None
+    unhashable: Unhashable | None = None
+    """Why perceptual hashing failed; None if it succeeded (or no image hasher is registered)."""
+
+    def signal(self, name: str) -> Signal | None:
+        """The signal of type ``name``, or None when it was not computed."""
+        for signal in self.signals:
+            if signal.signal_type == name:
+                return signal
+        return None
+
+
+def hash_content(
+    data: bytes,
+    *,
+    limits: HashingLimits,
+    dihedral: bool = True,
+    registry: SignalTypeRegistry | None = None,
+    fast_path: bool = True,
+) -> HashedContent:
+    """Hash ``data`` (a whole file) with every signal type in ``registry`` (default: built-ins).
+
+    Never raises for bad content: undecodable, oversized or hostile input is reported in
+    ``unhashable``. Content over ``limits.max_file_bytes`` gets no signals at all, exactly as
+    :func:`hash_file` treats a file it refuses to read.
+
+    ``dihedral`` adds the eight dihedral PDQ hashes (free: the same pass). ``fast_path=False``
+    disables reduced-size JPEG decoding, making PDQ bit-exact with the reference pipeline.
+    """
+    if len(data) > limits.max_file_bytes:
+        return _too_large(len(data), limits)
+    if registry is None:
+        registry = _builtin_registry()
+    signals = [hasher.hash_bytes(data) for hasher in registry.bytes_hashers()]
+    image_hashers = registry.image_hashers()
+    if not image_hashers:
+        return HashedContent(signals=tuple(signals))
+    try:
+        decoded = decode_image(data, max_pixels=limits.max_image_pixels, fast_path=fast_path)
+    except ImageDecodeError as exc:
+        return HashedContent(
+            signals=tuple(signals),
+            media_type=exc.media_type,
+            width=exc.width,
+            height=exc.height,
+            unhashable=exc,
+        )
+    dihedral_values: tuple[str, ...] = ()
+    unhashable: Unhashable | None = None
+    for hasher in image_hashers:
+        try:
+            if dihedral and not dihedral_values and isinstance(hasher, PdqSignalType):
+                dihedral_values, quality = hasher.hash_dihedral(decoded.image)
+                signals.append(
+                    Signal(hasher.name, hasher.version, dihedral_values[0], quality=quality)
+                )
+            else:
+                signals.append(hasher.hash_image(decoded.image))
+        except Unhashable as exc:  # a plugin hasher refusing this image; the others still run
+            unhashable = unhashable or exc
+    return HashedContent(
+        signals=tuple(signals),
+        pdq_dihedral=dihedral_values,
+        media_type=decoded.media_type,
+        width=decoded.width,
+        height=decoded.height,
+        unhashable=unhashable,
+    )
+
+
+def hash_file(
+    path: Path,
+    *,
+    limits: HashingLimits,
+    dihedral: bool = True,
+    registry: SignalTypeRegistry | None = None,
+    fast_path: bool = True,
+) -> HashedContent:
+    """Read ``path`` under the byte cap and :func:`hash_content` it.
+
+    A file over the cap is never read whole: its size is checked first, and at most one byte
+    more than the cap is ever read (files can grow, and devices or pipes report no size).
+    ``OSError`` (missing file, permissions, a directory) propagates: that is the caller's
+    problem, not a property of the content.
+    """
+    cap = limits.max_file_bytes
+    with path.open("rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size > cap:
+            return _too_large(size, limits)
+        data = handle.read(cap + 1)
+    if len(data) > cap:
+        return _too_large(len(data), limits)
+    return hash_content(
+        data, limits=limits, dihedral=dihedral, registry=registry, fast_path=fast_path
+    )
+
+
+def _too_large(size: int, limits: HashingLimits) -> HashedContent:
+    reason = Unhashable(
+        TOO_LARGE, f"{size} bytes exceeds the limit of {limits.max_file_bytes} bytes"
+    )
+    return HashedContent(signals=(), unhashable=reason)
+
+
+@functools.cache
+def _builtin_registry() -> SignalTypeRegistry:
+    """One shared registry of the built-in types, built on first use (they are immutable)."""
+    from brightline.signals import default_registry  # the package imports this module
+
+    return default_registry()
