@@ -52,3 +52,15 @@ def test_settings_reject_bad_numbers(tmp_path: Path) -> None:
         load_settings({"BRIGHTLINE_HOME": str(tmp_path), "BRIGHTLINE_PDQ_THRESHOLD": "64"})
     with pytest.raises(InvalidInput, match="BRIGHTLINE_MAX_FILE_BYTES"):
         load_settings({"BRIGHTLINE_HOME": str(tmp_path), "BRIGHTLINE_MAX_FILE_BYTES": "lots"})
+
+
+def test_migrations_match_the_models(engine: Engine) -> None:
+    """A model change without a migration (or the reverse) fails here, on both databases."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    import brightline.storage.models  # noqa: F401
+    from brightline.storage import Base
+
+    with engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []

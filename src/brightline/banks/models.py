@@ -54,15 +54,17 @@ class Bank(Base):
 class BankEntry(Base):
     """One hash in one bank, with where it came from.
 
-    ``(bank_id, signal_type, value)`` is unique: that is what makes imports idempotent. The ids are
+    ``(signal_type, value, bank_id)`` is unique: that is what makes imports idempotent. The ids are
     never reused (AUTOINCREMENT on SQLite, a sequence on PostgreSQL) because the PDQ index keeps
     them and tells new entries from old ones by id.
     """
 
     __tablename__ = "bank_entries"
     __table_args__ = (
-        UniqueConstraint("bank_id", "signal_type", "value"),
-        Index("ix_bank_entries_signal_value", "signal_type", "value"),
+        # (signal_type, value) leads so exact lookups use this index too; (signal_type, id)
+        # lets an index sync read one signal type's new entries in id order without a sort.
+        UniqueConstraint("signal_type", "value", "bank_id"),
+        Index("ix_bank_entries_signal_id", "signal_type", "id"),
         {"sqlite_autoincrement": True},
     )
 

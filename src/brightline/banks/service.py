@@ -179,7 +179,7 @@ def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, object]])
     if not rows:
         return 0
     table = cast(Table, BankEntry.__table__)
-    conflict = ["bank_id", "signal_type", "value"]
+    conflict = ["signal_type", "value", "bank_id"]
     dialect = session.get_bind().dialect.name
     if dialect == "sqlite":
         stmt = sqlite.insert(table).on_conflict_do_nothing(index_elements=conflict)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import NDArray
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -94,26 +95,41 @@ class SyncedPDQIndex:
 
     def sync(self, *, session: Session) -> SyncCounts:
         started = time.perf_counter()
-        added = 0
+        new_hashes: list[NDArray[np.uint8]] = []
+        new_ids: list[NDArray[np.int64]] = []
+        disabled: list[int] = []
+        last_entry_id = self.state.last_entry_id
         while True:
             rows = session.execute(
                 select(BankEntry.id, BankEntry.value, BankEntry.enabled)
-                .where(BankEntry.signal_type == "pdq", BankEntry.id > self.state.last_entry_id)
+                .where(BankEntry.signal_type == "pdq", BankEntry.id > last_entry_id)
                 .order_by(BankEntry.id)
                 .limit(READ_CHUNK)
             ).all()
             if not rows:
                 break
-            ids = np.fromiter((row.id for row in rows), dtype=np.int64, count=len(rows))
-            hashes = np.frombuffer(
-                bytes.fromhex("".join(row.value for row in rows)), dtype=np.uint8
-            ).reshape(-1, 32)
-            self.index.add(hashes, ids)
-            disabled = [row.id for row in rows if not row.enabled]
+            new_ids.append(np.fromiter((row.id for row in rows), dtype=np.int64, count=len(rows)))
+            new_hashes.append(
+                np.frombuffer(
+                    bytes.fromhex("".join(row.value for row in rows)), dtype=np.uint8
+                ).reshape(-1, 32)
+            )
+            disabled += [row.id for row in rows if not row.enabled]
+            last_entry_id = int(new_ids[-1][-1])
+        added = sum(len(ids) for ids in new_ids)
+        if added:
+            hashes, ids = np.concatenate(new_hashes), np.concatenate(new_ids)
+            if len(self.index) == 0:
+                # One build is far cheaper than many incremental adds (it sorts each table once).
+                self.index = PDQIndex.build(hashes, ids)
+            else:
+                self.index.add(hashes, ids)
             if disabled:
                 self.index.disable(disabled)
-            added += len(rows)
-            self.state.last_entry_id = int(ids[-1])
+            self.state.last_entry_id = last_entry_id
+
+        # Replay the change log, collapsed to each entry's last state: one pass per direction.
+        latest: dict[int, bool] = {}
         changes = 0
         for change in session.scalars(
             select(EntryChange)
@@ -121,12 +137,12 @@ class SyncedPDQIndex:
             .order_by(EntryChange.id)
             .execution_options(yield_per=10_000)
         ):
-            if change.entry_id <= self.state.last_entry_id:
-                if change.enabled:
-                    self.index.enable([change.entry_id])
-                else:
-                    self.index.disable([change.entry_id])
+            latest[change.entry_id] = change.enabled
             changes += 1
+        known = [(i, on) for i, on in latest.items() if i <= self.state.last_entry_id]
+        if known:
+            self.index.enable([i for i, on in known if on])
+            self.index.disable([i for i, on in known if not on])
         last_change = session.scalar(select(EntryChange.id).order_by(EntryChange.id.desc()))
         self.state.last_change_id = max(self.state.last_change_id, int(last_change or 0))
         if added or changes:
@@ -146,6 +162,8 @@ class SyncedPDQIndex:
         staging = directory.with_name(directory.name + f".tmp-{os.getpid()}")
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir()
+        if len(self.index.segment_sizes) > 1:
+            self.index.compact()  # the next process loads one segment: full query speed
         self.index.save(staging / "index")
         (staging / SYNC_FILE).write_text(
             json.dumps(

@@ -13,6 +13,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
 
+import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -139,9 +140,10 @@ def match_content(
         if max_distance is None:
             max_distance = pdq_query_distance(session=session, bank_names=bank_names)
         variants = content.pdq_dihedral if dihedral and content.pdq_dihedral else (pdq.value,)
+        queries = np.frombuffer(bytes.fromhex("".join(variants)), dtype=np.uint8).reshape(-1, 32)
         best: dict[int, tuple[int, str]] = {}
-        for number, variant in enumerate(variants):
-            for entry_id, distance in pdq_index.query(bytes.fromhex(variant), max_distance):
+        for number, found in enumerate(pdq_index.query_many(queries, max_distance)):
+            for entry_id, distance in found:
                 if entry_id not in best or distance < best[entry_id][0]:
                     best[entry_id] = (distance, DIHEDRAL_NAMES[number])
         for entry_id, (entry, bank) in entries_by_ids(session=session, ids=best).items():

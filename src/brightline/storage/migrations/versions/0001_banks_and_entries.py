@@ -71,21 +71,21 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_bank_entries")),
         sa.UniqueConstraint(
-            "bank_id",
             "signal_type",
             "value",
-            name=op.f("uq_bank_entries_bank_id_signal_type_value"),
+            "bank_id",
+            name=op.f("uq_bank_entries_signal_type_value_bank_id"),
         ),
         sqlite_autoincrement=True,
     )
     op.create_index(op.f("ix_bank_entries_bank_id"), "bank_entries", ["bank_id"], unique=False)
     op.create_index(
-        "ix_bank_entries_signal_value", "bank_entries", ["signal_type", "value"], unique=False
+        "ix_bank_entries_signal_id", "bank_entries", ["signal_type", "id"], unique=False
     )
 
 
 def downgrade() -> None:
-    op.drop_index("ix_bank_entries_signal_value", table_name="bank_entries")
+    op.drop_index("ix_bank_entries_signal_id", table_name="bank_entries")
     op.drop_index(op.f("ix_bank_entries_bank_id"), table_name="bank_entries")
     op.drop_table("bank_entries")
     op.drop_table("entry_changes")
