@@ -57,7 +57,7 @@ def test_identical_file_matches_exactly_and_perceptually(
     by_type = {m.signal_type: m for m in result.matches}
     assert {"md5", "sha256", "pdq"} <= set(by_type)
     assert by_type["pdq"].distance == 0
-    assert by_type["pdq"].transform == "original"
+    assert by_type["pdq"].transform == "identity"
     assert by_type["md5"].classification == "B2"
 
 
@@ -72,7 +72,7 @@ def test_altered_copies_match_by_pdq_only(sessions: sessionmaker[Session], tmp_p
     assert small.matches[0].distance <= 31
     rotated = _match(sessions, tmp_path / "rot.jpg")
     assert rotated.status is MatchStatus.MATCH
-    assert rotated.matches[0].transform != "original"
+    assert rotated.matches[0].transform != "identity"
     assert _match(sessions, tmp_path / "rot.jpg", dihedral=False).status is MatchStatus.NO_MATCH
 
 

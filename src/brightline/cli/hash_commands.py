@@ -12,7 +12,8 @@ from brightline.cli.context import CliContext
 from brightline.cli.matcher import open_pdq_index
 from brightline.cli.output import content_json, dumps, problem_json, result_json
 from brightline.matching import MatchStatus, match_content
-from brightline.signals import HashingLimits, hash_file
+from brightline.scanning import hash_paths
+from brightline.signals import HashingLimits
 
 FILES = click.argument(
     "files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False)
@@ -31,14 +32,13 @@ def hash_command(obj: CliContext, files: tuple[Path, ...], dihedral: bool) -> No
     """
     limits = HashingLimits.from_settings(obj.settings)
     failed = False
-    for path in files:
-        try:
-            content = hash_file(path, limits=limits, dihedral=dihedral)
-        except OSError as exc:
+    for outcome in hash_paths(files, limits=limits, dihedral=dihedral, workers=1):
+        if outcome.content is None:
             failed = True
-            click.echo(dumps(problem_json(path, "io_error", exc.strerror or "unreadable")))
+            click.echo(dumps(problem_json(outcome.path, "io_error", outcome.error or "")))
             continue
-        click.echo(dumps({"path": str(path)} | content_json(content, dihedral=dihedral)))
+        out = {"path": str(outcome.path)} | content_json(outcome.content, dihedral=dihedral)
+        click.echo(dumps(out))
     if failed:
         sys.exit(3)
 
@@ -58,23 +58,21 @@ def match_command(
     matched = failed = False
     with obj.transaction() as session:
         index = open_pdq_index(obj, session).index
-        for path in files:
-            try:
-                content = hash_file(path, limits=limits, dihedral=dihedral)
-            except OSError as exc:
+        for outcome in hash_paths(files, limits=limits, dihedral=dihedral, workers=1):
+            if outcome.content is None:
                 failed = True
-                click.echo(dumps(problem_json(path, "io_error", exc.strerror or "unreadable")))
+                click.echo(dumps(problem_json(outcome.path, "io_error", outcome.error or "")))
                 continue
             result = match_content(
                 session=session,
-                content=content,
+                content=outcome.content,
                 registry=obj.registry,
                 pdq_index=index,
                 quality_threshold=obj.settings.pdq_quality_threshold,
                 dihedral=dihedral,
             )
             matched |= result.status is MatchStatus.MATCH
-            out = result_json(path, result)
+            out = result_json(outcome.path, result)
             click.echo(json.dumps(out, indent=2) if pretty else dumps(out))
     if failed:
         sys.exit(3)

@@ -21,19 +21,8 @@ from brightline.banks.models import Bank, BankEntry
 from brightline.banks.service import entries_by_ids, exact_matches
 from brightline.index import PDQIndex
 from brightline.signals import HashedContent, MatchKind
+from brightline.signals.pdq import DIHEDRAL_ORDER
 from brightline.signals.registry import SignalTypeRegistry
-
-DIHEDRAL_NAMES = (
-    "original",
-    "rotate90",
-    "rotate180",
-    "rotate270",
-    "flip_x",
-    "flip_y",
-    "flip_plus1",
-    "flip_minus1",
-)
-"""Order of ``pdqhash.compute_dihedral`` results; the name says how the content differs."""
 
 
 class MatchStatus(StrEnum):
@@ -60,7 +49,7 @@ class Match:
     external_id: str | None
     series: str | None
     transform: str | None = None
-    """For PDQ: which dihedral variant of the content matched (``original`` when unrotated)."""
+    """For PDQ: which dihedral variant of the content matched (``identity`` when unrotated)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +134,7 @@ def match_content(
         for number, found in enumerate(pdq_index.query_many(queries, max_distance)):
             for entry_id, distance in found:
                 if entry_id not in best or distance < best[entry_id][0]:
-                    best[entry_id] = (distance, DIHEDRAL_NAMES[number])
+                    best[entry_id] = (distance, DIHEDRAL_ORDER[number])
         for entry_id, (entry, bank) in entries_by_ids(session=session, ids=best).items():
             distance, transform = best[entry_id]
             if entry.signal_type == "pdq" and distance <= bank.pdq_threshold:
