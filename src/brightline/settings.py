@@ -40,6 +40,9 @@ class Settings:
     pdq_threshold: int = DEFAULT_PDQ_THRESHOLD
     pdq_quality_threshold: int = DEFAULT_PDQ_QUALITY_THRESHOLD
     dihedral: bool = True
+    max_video_bytes: int = 16 * 1024**3
+    video_sample_fps: float = 1.0
+    max_video_decode_seconds: float = 600.0
 
     @property
     def index_dir(self) -> Path:
@@ -78,4 +81,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             env, "BRIGHTLINE_PDQ_QUALITY_THRESHOLD", DEFAULT_PDQ_QUALITY_THRESHOLD, 0, 100
         ),
         dihedral=dihedral_raw in {"1", "true", "yes"},
+        max_video_bytes=_int_env(env, "BRIGHTLINE_MAX_VIDEO_BYTES", 16 * 1024**3, 1, 1 << 50),
+        video_sample_fps=_int_env(env, "BRIGHTLINE_VIDEO_SAMPLE_FPS", 1, 1, 60),
+        max_video_decode_seconds=_int_env(
+            env, "BRIGHTLINE_MAX_VIDEO_DECODE_SECONDS", 600, 1, 86_400
+        ),
     )

@@ -199,8 +199,10 @@ def add(
                     line=number,
                 )
             )
-        if content.unhashable is not None:
-            click.echo(f"{path}: no PDQ hash ({content.unhashable.reason})", err=True)
+        if content.video is not None:
+            click.echo(f"{path}: video: exact digests added (video banks come next)", err=True)
+        elif content.unhashable is not None:
+            click.echo(f"{path}: no perceptual hash ({content.unhashable.reason})", err=True)
     with obj.transaction() as session:
         report = service.add_signals(
             session=session, bank_name=name, records=records, registry=obj.registry

@@ -27,6 +27,9 @@ FILES = click.argument(
 def hash_command(obj: CliContext, files: tuple[Path, ...], dihedral: bool) -> None:
     """Print the signals of each FILE as JSON lines.
 
+    Videos also get a "video" object: the number of sampled frames, the duration and the vPDQ
+    frame hashes (base64 of the compact binary form).
+
     Files that cannot be hashed are printed too, with the reason; the exit code is 3 if any file
     could not be read at all.
     """
@@ -37,7 +40,8 @@ def hash_command(obj: CliContext, files: tuple[Path, ...], dihedral: bool) -> No
             failed = True
             click.echo(dumps(problem_json(outcome.path, "io_error", outcome.error or "")))
             continue
-        out = {"path": str(outcome.path)} | content_json(outcome.content, dihedral=dihedral)
+        hashed = content_json(outcome.content, dihedral=dihedral, vpdq=True)
+        out = {"path": str(outcome.path)} | hashed
         click.echo(dumps(out))
     if failed:
         sys.exit(3)

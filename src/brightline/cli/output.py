@@ -9,6 +9,7 @@ from typing import Any
 
 from brightline.matching import MatchResult
 from brightline.signals import HashedContent
+from brightline.signals.video import encode_video_hash
 
 CSV_COLUMNS = [
     "path",
@@ -30,7 +31,9 @@ CSV_COLUMNS = [
 ]
 
 
-def content_json(content: HashedContent, *, dihedral: bool = False) -> dict[str, Any]:
+def content_json(
+    content: HashedContent, *, dihedral: bool = False, vpdq: bool = False
+) -> dict[str, Any]:
     signals = {
         signal.signal_type: {"value": signal.value, "version": signal.version}
         | ({"quality": signal.quality} if signal.quality is not None else {})
@@ -49,6 +52,12 @@ def content_json(content: HashedContent, *, dihedral: bool = False) -> dict[str,
     }
     if dihedral:
         out["pdq_dihedral"] = list(content.pdq_dihedral)
+    if content.video is not None:
+        out["video"] = {
+            "frames": len(content.video.frames),
+            "duration": content.video.duration,
+            "sample_fps": content.video.frame_rate_sampled,
+        } | ({"vpdq": encode_video_hash(content.video)} if vpdq else {})
     return out
 
 

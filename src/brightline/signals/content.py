@@ -9,14 +9,27 @@ carry on, while the exact digests of those bytes are still worth matching.
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from brightline.errors import InvalidInput, Unhashable
 from brightline.signals.base import Signal
+from brightline.signals.cryptographic import CryptographicSignalType
 from brightline.signals.image_decoding import TOO_LARGE, ImageDecodeError, decode_image
 from brightline.signals.pdq import PdqSignalType
+from brightline.signals.video import (
+    DEFAULT_MAX_DECODE_SECONDS,
+    DEFAULT_MAX_PIXELS,
+    DEFAULT_SAMPLE_FPS,
+    VideoHash,
+    hash_video_file,
+    is_probably_video,
+)
+
+VIDEO_SNIFF_BYTES = 64
+"""Enough of a file's start to recognise every container :func:`is_probably_video` knows."""
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -39,14 +52,31 @@ class HashingLimits:
     are decoded at reduced size and cost far less.
     """
 
+    max_video_bytes: int = 16 * 1024**3
+    """Video files are streamed, never read whole, so their cap is far higher."""
+    video_sample_fps: float = DEFAULT_SAMPLE_FPS
+    """Frames per second of video that are hashed (vPDQ samples 1 per second)."""
+    max_video_decode_seconds: float = DEFAULT_MAX_DECODE_SECONDS
+    """Wall-clock budget for decoding one video: a hostile file cannot stall a scan."""
+
     def __post_init__(self) -> None:
-        if self.max_file_bytes < 1 or self.max_image_pixels < 1:
+        if (
+            self.max_file_bytes < 1
+            or self.max_image_pixels < 1
+            or self.max_video_bytes < 1
+            or not self.video_sample_fps > 0
+            or not self.max_video_decode_seconds > 0
+        ):
             raise InvalidInput("hashing limits must be positive")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> HashingLimits:
         return cls(
-            max_file_bytes=settings.max_file_bytes, max_image_pixels=settings.max_image_pixels
+            max_file_bytes=settings.max_file_bytes,
+            max_image_pixels=settings.max_image_pixels,
+            max_video_bytes=settings.max_video_bytes,
+            video_sample_fps=settings.video_sample_fps,
+            max_video_decode_seconds=settings.max_video_decode_seconds,
         )
 
 
@@ -65,6 +95,9 @@ class HashedContent:
     height: int | None = None
     unhashable: Unhashable | None = None
     """Why perceptual hashing failed; None if it succeeded (or no image hasher is registered)."""
+    video: VideoHash | None = None
+    """For video files: the sampled frames' PDQ hashes (vPDQ). ``signals`` then holds only the
+    digests of the file; perceptual video matching goes through these frames."""
 
     def signal(self, name: str) -> Signal | None:
         """The signal of type ``name``, or None when it was not computed."""
@@ -92,7 +125,7 @@ def hash_content(
     disables reduced-size JPEG decoding, making PDQ bit-exact with the reference pipeline.
     """
     if len(data) > limits.max_file_bytes:
-        return _too_large(len(data), limits)
+        return _too_large(len(data), limits.max_file_bytes)
     if registry is None:
         registry = _builtin_registry()
     signals = [hasher.hash_bytes(data) for hasher in registry.bytes_hashers()]
@@ -140,7 +173,11 @@ def hash_file(
     registry: SignalTypeRegistry | None = None,
     fast_path: bool = True,
 ) -> HashedContent:
-    """Read ``path`` under the byte cap and :func:`hash_content` it.
+    """Read ``path`` under the byte cap and :func:`hash_content` it; videos go their own way.
+
+    A file whose first bytes are a video container is streamed instead: its digests are computed
+    chunk by chunk and its frames decoded with PyAV into vPDQ frame hashes (``video``), under
+    ``max_video_bytes`` and the decode-time budget.
 
     A file over the cap is never read whole: its size is checked first, and at most one byte
     more than the cap is ever read (files can grow, and devices or pipes report no size).
@@ -150,20 +187,60 @@ def hash_file(
     cap = limits.max_file_bytes
     with path.open("rb") as handle:
         size = os.fstat(handle.fileno()).st_size
+        head = handle.read(VIDEO_SNIFF_BYTES)
+        if is_probably_video(head):
+            return _hash_video(path, handle, size, limits=limits, registry=registry)
         if size > cap:
-            return _too_large(size, limits)
-        data = handle.read(cap + 1)
+            return _too_large(size, cap)
+        data = head + handle.read(cap + 1 - len(head))
     if len(data) > cap:
-        return _too_large(len(data), limits)
+        return _too_large(len(data), cap)
     return hash_content(
         data, limits=limits, dihedral=dihedral, registry=registry, fast_path=fast_path
     )
 
 
-def _too_large(size: int, limits: HashingLimits) -> HashedContent:
-    reason = Unhashable(
-        TOO_LARGE, f"{size} bytes exceeds the limit of {limits.max_file_bytes} bytes"
-    )
+def _hash_video(
+    path: Path,
+    handle: BinaryIO,
+    size: int,
+    *,
+    limits: HashingLimits,
+    registry: SignalTypeRegistry | None,
+) -> HashedContent:
+    """Digests streamed over the file, then vPDQ frame hashes decoded from it.
+
+    Only digest types that :mod:`hashlib` can compute incrementally are taken for videos (a
+    plugin byte hasher would need the whole file in memory).
+    """
+    if size > limits.max_video_bytes:
+        return _too_large(size, limits.max_video_bytes)
+    if registry is None:
+        registry = _builtin_registry()
+    digesters = [
+        (hasher, hashlib.new(hasher.algorithm, usedforsecurity=False))
+        for hasher in registry.bytes_hashers()
+        if isinstance(hasher, CryptographicSignalType)
+    ]
+    handle.seek(0)
+    while chunk := handle.read(1 << 20):
+        for _, digest in digesters:
+            digest.update(chunk)
+    signals = tuple(Signal(h.name, h.version, d.hexdigest()) for h, d in digesters)
+    try:
+        video = hash_video_file(
+            path,
+            sample_fps=limits.video_sample_fps,
+            max_decode_seconds=limits.max_video_decode_seconds,
+            max_pixels=min(limits.max_image_pixels, DEFAULT_MAX_PIXELS),
+        )
+    except Unhashable as exc:
+        return HashedContent(signals=signals, media_type="video", unhashable=exc)
+    return HashedContent(signals=signals, media_type="video", video=video)
+
+
+def _too_large(size: int, cap: int) -> HashedContent:
+    reason = Unhashable(TOO_LARGE, f"{size} bytes exceeds the limit of {cap} bytes")
     return HashedContent(signals=(), unhashable=reason)
 
 
