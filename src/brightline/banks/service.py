@@ -46,7 +46,7 @@ def create_bank(
 ) -> Bank:
     _check_bank_name(name)
     _check_threshold(pdq_threshold)
-    if session.scalar(select(Bank.id).where(Bank.name == name)) is not None:
+    if bank_exists(session=session, name=name):
         raise Conflict(f"a bank named {name!r} already exists")
     bank = Bank(name=name, description=description, pdq_threshold=pdq_threshold, enabled=True)
     session.add(bank)
@@ -65,10 +65,14 @@ def get_bank(*, session: Session, name: str) -> Bank:
     return bank
 
 
+def bank_exists(*, session: Session, name: str) -> bool:
+    return session.scalar(select(Bank.id).where(Bank.name == name)) is not None
+
+
 def rename_bank(*, session: Session, name: str, new_name: str) -> Bank:
     bank = get_bank(session=session, name=name)
     _check_bank_name(new_name)
-    if new_name != name and session.scalar(select(Bank.id).where(Bank.name == new_name)):
+    if new_name != name and bank_exists(session=session, name=new_name):
         raise Conflict(f"a bank named {new_name!r} already exists")
     bank.name = new_name
     session.flush()
@@ -121,10 +125,6 @@ class ImportReport:
     unchanged: int = 0
     disabled: int = 0
     skipped: list[InvalidRecord] = field(default_factory=list)
-
-    @property
-    def read(self) -> int:
-        return self.added + self.unchanged + self.disabled + len(self.skipped)
 
 
 def _clean_text(name: str, value: str | None) -> str | None:

@@ -275,7 +275,7 @@ def import_(
             options |= {"scheme": vics_scheme or "us"} | ({"skip": vics_skip} if vics_skip else {})
         records = get_format(chosen, **options).read(stream)
         with obj.transaction() as session:
-            if create and not any(b.name == name for b in service.list_banks(session=session)):
+            if create and not service.bank_exists(session=session, name=name):
                 service.create_bank(session=session, name=name)
             report = service.import_records(
                 session=session,
