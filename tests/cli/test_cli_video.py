@@ -1,4 +1,4 @@
-"""Videos through the command line: recognised, streamed, vPDQ-hashed, matched by digest."""
+"""Videos through the command line: recognised, streamed, vPDQ-hashed, banked and matched."""
 
 from __future__ import annotations
 
@@ -50,12 +50,15 @@ def test_hash_command_prints_the_video_hash(video: Path, tmp_path: Path) -> None
 def test_banked_video_matches_by_digest_in_a_scan(video: Path, tmp_path: Path) -> None:
     assert _run(tmp_path, "bank", "create", "V").exit_code == 0
     added = _run(tmp_path, "bank", "add", "V", str(video))
-    assert "3 added" in added.output
+    assert "4 added" in added.output  # md5, sha1, sha256 and the vPDQ frame hashes
     out = tmp_path / "scan.jsonl"
     assert (
         _run(tmp_path, "scan", str(video.parent), "-o", str(out), "--workers", "1").exit_code == 0
     )
     [line] = [json.loads(row) for row in out.read_text().splitlines()]
     assert line["status"] == "match"
-    assert {m["signal_type"] for m in line["matches"]} == {"md5", "sha1", "sha256"}
+    assert {m["signal_type"] for m in line["matches"]} == {"md5", "sha1", "sha256", "vpdq"}
+    [video_match] = [m for m in line["matches"] if m["signal_type"] == "vpdq"]
+    assert video_match["video"]["kind"] == "full"
+    assert video_match["video"]["query_coverage"] == 1.0
     assert "vpdq" not in line["video"]  # scans report a summary, not the whole frame list

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import av
@@ -33,47 +32,15 @@ from brightline.signals.video import (
     match_videos,
     nearest_frame_distances,
 )
-from tests.video_factories import Frame, pink_noise, synthetic_frames, write_video
-
-
-def decoded_frames(path: Path) -> Iterator[tuple[float, Frame]]:
-    """Every frame of ``path`` as ``(seconds, RGB)``."""
-    with av.open(str(path)) as container:
-        for frame in container.decode(video=0):
-            yield float(frame.time or 0.0), frame.to_ndarray(format="rgb24")
-
-
-def transcode(
-    source: Path,
-    target: Path,
-    *,
-    transform: Callable[[Frame], Frame] | None = None,
-    fps: float = 30,
-    keep_every: int = 1,
-    start: float = 0.0,
-    end: float = float("inf"),
-    bit_rate: int | None = None,
-) -> Path:
-    """Decode ``source`` and re-encode a modified copy, as an uploader's editing tool would."""
-    selected = (
-        transform(rgb) if transform else rgb
-        for index, (seconds, rgb) in enumerate(decoded_frames(source))
-        if start <= seconds < end and index % keep_every == 0
-    )
-    return write_video(target, selected, fps=fps, bit_rate=bit_rate)
-
-
-def resize_half(rgb: Frame) -> Frame:
-    h, w = (rgb.shape[0] // 2) * 2, (rgb.shape[1] // 2) * 2
-    blocks = rgb[:h, :w].reshape(h // 2, 2, w // 2, 2, 3).astype(np.uint16)
-    return (blocks.mean(axis=(1, 3)) + 0.5).astype(np.uint8)
-
-
-def letterbox(rgb: Frame, bar: int = 40, colour: int = 0) -> Frame:
-    h, w = rgb.shape[:2]
-    out = np.full((h + 2 * bar, w, 3), colour, dtype=np.uint8)
-    out[bar : bar + h] = rgb
-    return out
+from tests.video_factories import (
+    decoded_frames,
+    letterbox,
+    pink_noise,
+    resize_half,
+    synthetic_frames,
+    transcode,
+    write_video,
+)
 
 
 @pytest.fixture(scope="module")

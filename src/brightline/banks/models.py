@@ -9,9 +9,11 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -100,3 +102,23 @@ class EntryChange(Base):
     signal_type: Mapped[str] = mapped_column(String(40))
     enabled: Mapped[bool] = mapped_column(Boolean)
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class VideoSignature(Base):
+    """The frame hashes of a ``vpdq`` entry, kept beside the entry.
+
+    A video's frame list (37 bytes a sampled second: 133 kB for an hour) is too long for the
+    indexed ``value`` column, so the entry's value is the SHA-256 of this binary form (what makes
+    re-imports idempotent) and the frames live here.
+    """
+
+    __tablename__ = "video_signatures"
+
+    entry_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("bank_entries.id", ondelete="CASCADE"),
+        primary_key=True,
+    )
+    frames: Mapped[bytes] = mapped_column(LargeBinary)
+    frame_count: Mapped[int] = mapped_column(Integer)
+    duration: Mapped[float | None] = mapped_column(Float, default=None)

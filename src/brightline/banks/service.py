@@ -6,6 +6,7 @@ import that fails half-way is rolled back by the caller and nothing half-importe
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -16,13 +17,21 @@ from sqlalchemy import ColumnElement, Table, and_, false, func, insert, or_, sel
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from brightline.banks.models import Bank, BankEntry, EntryChange, IndustryClassification
+from brightline.banks.models import (
+    Bank,
+    BankEntry,
+    EntryChange,
+    IndustryClassification,
+    VideoSignature,
+)
 from brightline.banks.records import EntryRecord, InvalidRecord
 from brightline.errors import Conflict, ImportFailed, InvalidInput, NotFound
 from brightline.signals.registry import SignalTypeRegistry
+from brightline.signals.video import VideoHash, decode_video_hash, encode_video_hash
 
 BANK_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.\-]{0,199}")
 IMPORT_BATCH_SIZE = 2000
+VIDEO_SIGNAL = "vpdq"
 _TEXT_LIMITS = {"external_id": 200, "series": 200, "list_name": 200, "category": 40}
 
 
@@ -155,11 +164,18 @@ def _row_for(
             raise InvalidInput(
                 f"unknown classification {raw!r} (expected A1, A2, B1 or B2)"
             ) from None
+    value = signal_type.normalize(record.value)
+    payload = None
+    if signal_type.name == VIDEO_SIGNAL:
+        # The frame list is stored beside the entry; the value is its digest (see VideoSignature).
+        payload = decode_video_hash(value)
+        value = hashlib.sha256(payload.to_bytes()).hexdigest()
     return {
+        "_video": payload,
         "bank_id": bank_id,
         "signal_type": signal_type.name,
         "signal_version": signal_type.version,
-        "value": signal_type.normalize(record.value),
+        "value": value,
         "classification": classification,
         "category": _clean_text("category", record.category),
         "list_name": _clean_text("list_name", record.list_name or list_name),
@@ -282,9 +298,43 @@ def import_records(
 
 
 def _flush_rows(session: Session, rows: list[dict[str, object]], report: ImportReport) -> None:
-    added = _insert_ignoring_duplicates(session, rows)
+    plain: list[dict[str, object]] = []
+    added = 0
+    for row in rows:
+        video = row.pop("_video")
+        if isinstance(video, VideoHash):
+            added += _insert_video(session, row, video)
+        else:
+            plain.append(row)
+    added += _insert_ignoring_duplicates(session, plain)
     report.added += added
     report.unchanged += len(rows) - added
+
+
+def _insert_video(session: Session, row: dict[str, object], video: VideoHash) -> int:
+    """Insert one vpdq entry and its frames; 0 when the bank already has it."""
+    table = cast(Table, BankEntry.__table__)
+    conflict = ["signal_type", "value", "bank_id"]
+    insert_row = (
+        postgresql.insert(table)
+        if session.get_bind().dialect.name == "postgresql"
+        else sqlite.insert(table)
+    )
+    entry_id = session.scalar(
+        insert_row.on_conflict_do_nothing(index_elements=conflict).returning(table.c.id), row
+    )
+    if entry_id is None:
+        return 0
+    session.add(
+        VideoSignature(
+            entry_id=entry_id,
+            frames=video.to_bytes(),
+            frame_count=len(video.frames),
+            duration=video.duration,
+        )
+    )
+    session.flush()
+    return 1
 
 
 def add_signals(
@@ -350,14 +400,22 @@ def iter_entries(
         query = query.where(BankEntry.signal_type == signal_type)
     if not include_disabled:
         query = query.where(BankEntry.enabled.is_(True))
-    return _records_of(session.scalars(query.execution_options(yield_per=5000)))
+    return _records_of(session, session.scalars(query.execution_options(yield_per=5000)))
 
 
-def _records_of(entries: Iterable[BankEntry]) -> Iterator[EntryRecord]:
+def _records_of(session: Session, entries: Iterable[BankEntry]) -> Iterator[EntryRecord]:
     for number, entry in enumerate(entries, start=1):
+        value = entry.value
+        if entry.signal_type == VIDEO_SIGNAL:
+            frames = session.scalar(
+                select(VideoSignature.frames).where(VideoSignature.entry_id == entry.id)
+            )
+            if frames is None:
+                continue  # an entry without its frames cannot be exported meaningfully
+            value = encode_video_hash(VideoHash.from_bytes(frames))
         yield EntryRecord(
             signal_type=entry.signal_type,
-            value=entry.value,
+            value=value,
             classification=entry.classification,
             external_id=entry.external_id,
             series=entry.series,

@@ -14,6 +14,7 @@ from brightline.banks.records import EntryRecord
 from brightline.cli.context import CliContext
 from brightline.errors import InvalidInput
 from brightline.signals import HashingLimits, hash_file
+from brightline.signals.video import encode_video_hash
 
 CLASSIFICATION = click.Choice(["A1", "A2", "B1", "B2"], case_sensitive=False)
 
@@ -200,7 +201,16 @@ def add(
                 )
             )
         if content.video is not None:
-            click.echo(f"{path}: video: exact digests added (video banks come next)", err=True)
+            records.append(
+                EntryRecord(
+                    signal_type="vpdq",
+                    value=encode_video_hash(content.video),
+                    classification=classification.upper() if classification else None,
+                    series=series,
+                    note=note,
+                    line=number,
+                )
+            )
         elif content.unhashable is not None:
             click.echo(f"{path}: no perceptual hash ({content.unhashable.reason})", err=True)
     with obj.transaction() as session:

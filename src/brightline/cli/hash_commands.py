@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from brightline.cli.context import CliContext
-from brightline.cli.matcher import open_pdq_index
+from brightline.cli.matcher import open_indexes
 from brightline.cli.output import content_json, dumps, problem_json, result_json
 from brightline.matching import MatchStatus, match_content
 from brightline.scanning import hash_paths
@@ -61,7 +61,7 @@ def match_command(
     dihedral = obj.settings.dihedral and not no_dihedral
     matched = failed = False
     with obj.transaction() as session:
-        index = open_pdq_index(obj, session).index
+        index, video_index = open_indexes(obj, session)
         for outcome in hash_paths(files, limits=limits, dihedral=dihedral, workers=1):
             if outcome.content is None:
                 failed = True
@@ -74,6 +74,7 @@ def match_command(
                 pdq_index=index,
                 quality_threshold=obj.settings.pdq_quality_threshold,
                 dihedral=dihedral,
+                video_index=video_index,
             )
             matched |= result.status is MatchStatus.MATCH
             out = result_json(outcome.path, result)

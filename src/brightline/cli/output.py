@@ -24,6 +24,9 @@ CSV_COLUMNS = [
     "external_id",
     "list_name",
     "series",
+    "video_kind",
+    "query_coverage",
+    "target_coverage",
     "pdq",
     "pdq_quality",
     "md5",
@@ -108,6 +111,9 @@ def csv_rows(obj: dict[str, Any]) -> list[dict[str, Any]]:
             "external_id": m["external_id"] or "",
             "list_name": m["list_name"] or "",
             "series": m["series"] or "",
+            "video_kind": (m["video"] or {}).get("kind", ""),
+            "query_coverage": (m["video"] or {}).get("query_coverage", ""),
+            "target_coverage": (m["video"] or {}).get("target_coverage", ""),
         }
         for m in obj["matches"]
     ]

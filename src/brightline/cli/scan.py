@@ -26,7 +26,7 @@ from rich.table import Table
 
 from brightline.banks.service import get_bank
 from brightline.cli.context import CliContext
-from brightline.cli.matcher import open_pdq_index
+from brightline.cli.matcher import open_indexes
 from brightline.cli.output import CSV_COLUMNS, csv_rows, dumps, problem_json, result_json
 from brightline.errors import InvalidInput
 from brightline.matching import match_content
@@ -147,7 +147,7 @@ def scan(
         for name in banks:
             get_bank(session=session, name=name)  # unknown bank → usage error before any work
         bank_names = set(banks) or None
-        index = open_pdq_index(obj, session).index
+        index, video_index = open_indexes(obj, session)
         max_distance = pdq_query_distance(session=session, bank_names=bank_names)
 
         total = sum(1 for item in iter_files(paths) if isinstance(item, Path))
@@ -214,6 +214,7 @@ def scan(
                             dihedral=dihedral,
                             max_distance=max_distance,
                             bank_names=bank_names,
+                            video_index=video_index,
                         )
                         counts[result.status.value] += 1
                         if outcome.content.unhashable is not None:

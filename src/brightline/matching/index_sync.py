@@ -25,8 +25,10 @@ from numpy.typing import NDArray
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from brightline.banks.models import BankEntry, EntryChange
+from brightline.banks.models import BankEntry, EntryChange, VideoSignature
+from brightline.errors import InvalidInput
 from brightline.index import PDQIndex
+from brightline.signals.video import MIN_QUALITY, VideoHash
 from brightline.storage.meta import instance_id
 
 log = logging.getLogger(__name__)
@@ -43,6 +45,29 @@ class SyncState:
     last_change_id: int = 0
 
 
+PDQ_SIGNAL = "pdq"
+VIDEO_SIGNAL = "vpdq"
+FRAME_BITS = 20
+"""Video frame index ids are ``entry_id << 20 | frame number``: up to ~1M frames (12 days at 1
+frame/s) per video, and entry ids up to 2**43."""
+
+
+def video_frame_id(entry_id: int, frame: int) -> int:
+    return (entry_id << FRAME_BITS) | frame
+
+
+def split_video_frame_id(frame_id: int) -> tuple[int, int]:
+    return frame_id >> FRAME_BITS, frame_id & ((1 << FRAME_BITS) - 1)
+
+
+@dataclass(frozen=True)
+class _NewRows:
+    last_entry_id: int
+    hashes: NDArray[np.uint8]
+    ids: NDArray[np.int64]
+    disabled: list[int]
+
+
 @dataclass(frozen=True)
 class SyncCounts:
     added: int
@@ -53,14 +78,23 @@ class SyncCounts:
 class SyncedPDQIndex:
     """A :class:`PDQIndex` plus how far it has read the database."""
 
-    def __init__(self, index: PDQIndex, state: SyncState) -> None:
+    def __init__(self, index: PDQIndex, state: SyncState, signal_type: str = PDQ_SIGNAL) -> None:
         self.index = index
         self.state = state
+        self.signal_type = signal_type
         self.dirty = False
 
     @classmethod
-    def open(cls, *, session: Session, directory: Path | None) -> tuple[SyncedPDQIndex, SyncCounts]:
-        """Load the index from ``directory`` (if usable) and bring it up to date."""
+    def open(
+        cls, *, session: Session, directory: Path | None, signal_type: str = PDQ_SIGNAL
+    ) -> tuple[SyncedPDQIndex, SyncCounts]:
+        """Load the index from ``directory`` (if usable) and bring it up to date.
+
+        ``signal_type`` is ``pdq`` (one hash per entry) or ``vpdq`` (one per usable video frame,
+        ids from :func:`video_frame_id`).
+        """
+        if signal_type not in {PDQ_SIGNAL, VIDEO_SIGNAL}:
+            raise InvalidInput(f"no PDQ index for signal type {signal_type!r}")
         db_id = instance_id(session)
         synced = cls._load(directory, db_id) if directory is not None else None
         rebuilt = synced is None
@@ -69,6 +103,7 @@ class SyncedPDQIndex:
                 PDQIndex.build(np.zeros((0, 32), np.uint8), np.zeros(0, np.int64)),
                 SyncState(instance_id=db_id),
             )
+        synced.signal_type = signal_type
         counts = synced.sync(session=session)
         return synced, SyncCounts(counts.added, counts.changes, rebuilt)
 
@@ -93,29 +128,69 @@ class SyncedPDQIndex:
             return None
         return cls(index, state)
 
+    def _read_new(self, session: Session, after: int) -> _NewRows | None:
+        """The next chunk of entries of this index's signal type with ids above ``after``."""
+        if self.signal_type == PDQ_SIGNAL:
+            rows = session.execute(
+                select(BankEntry.id, BankEntry.value, BankEntry.enabled)
+                .where(BankEntry.signal_type == PDQ_SIGNAL, BankEntry.id > after)
+                .order_by(BankEntry.id)
+                .limit(READ_CHUNK)
+            ).all()
+            if not rows:
+                return None
+            ids = np.fromiter((row.id for row in rows), dtype=np.int64, count=len(rows))
+            hashes = np.frombuffer(
+                bytes.fromhex("".join(row.value for row in rows)), dtype=np.uint8
+            ).reshape(-1, 32)
+            disabled = [row.id for row in rows if not row.enabled]
+            return _NewRows(int(ids[-1]), hashes, ids, disabled)
+        video_rows = session.execute(
+            select(BankEntry.id, BankEntry.enabled, VideoSignature.frames)
+            .join(VideoSignature, VideoSignature.entry_id == BankEntry.id)
+            .where(BankEntry.signal_type == VIDEO_SIGNAL, BankEntry.id > after)
+            .order_by(BankEntry.id)
+            .limit(READ_CHUNK // 1000)
+        ).all()
+        if not video_rows:
+            return None
+        frame_hashes: list[str] = []
+        frame_ids: list[int] = []
+        disabled = []
+        for row in video_rows:
+            for number, frame in enumerate(VideoHash.from_bytes(row.frames).frames):
+                if frame.quality >= MIN_QUALITY:
+                    frame_hashes.append(frame.pdq)
+                    frame_ids.append(video_frame_id(row.id, number))
+                    if not row.enabled:
+                        disabled.append(frame_ids[-1])
+        hashes = np.frombuffer(bytes.fromhex("".join(frame_hashes)), dtype=np.uint8).reshape(-1, 32)
+        return _NewRows(
+            int(video_rows[-1].id), hashes, np.asarray(frame_ids, dtype=np.int64), disabled
+        )
+
+    def _index_ids(self, session: Session, entry_ids: list[int]) -> list[int]:
+        """Index ids of these entries: the entry id for PDQ, one per frame for video."""
+        if self.signal_type == PDQ_SIGNAL or not entry_ids:
+            return entry_ids
+        counts = session.execute(
+            select(VideoSignature.entry_id, VideoSignature.frame_count).where(
+                VideoSignature.entry_id.in_(entry_ids)
+            )
+        ).all()
+        return [video_frame_id(entry, n) for entry, count in counts for n in range(count)]
+
     def sync(self, *, session: Session) -> SyncCounts:
         started = time.perf_counter()
         new_hashes: list[NDArray[np.uint8]] = []
         new_ids: list[NDArray[np.int64]] = []
         disabled: list[int] = []
         last_entry_id = self.state.last_entry_id
-        while True:
-            rows = session.execute(
-                select(BankEntry.id, BankEntry.value, BankEntry.enabled)
-                .where(BankEntry.signal_type == "pdq", BankEntry.id > last_entry_id)
-                .order_by(BankEntry.id)
-                .limit(READ_CHUNK)
-            ).all()
-            if not rows:
-                break
-            new_ids.append(np.fromiter((row.id for row in rows), dtype=np.int64, count=len(rows)))
-            new_hashes.append(
-                np.frombuffer(
-                    bytes.fromhex("".join(row.value for row in rows)), dtype=np.uint8
-                ).reshape(-1, 32)
-            )
-            disabled += [row.id for row in rows if not row.enabled]
-            last_entry_id = int(new_ids[-1][-1])
+        while (chunk := self._read_new(session, last_entry_id)) is not None:
+            new_hashes.append(chunk.hashes)
+            new_ids.append(chunk.ids)
+            disabled += chunk.disabled
+            last_entry_id = chunk.last_entry_id
         added = sum(len(ids) for ids in new_ids)
         if added:
             hashes, ids = np.concatenate(new_hashes), np.concatenate(new_ids)
@@ -126,14 +201,17 @@ class SyncedPDQIndex:
                 self.index.add(hashes, ids)
             if disabled:
                 self.index.disable(disabled)
-            self.state.last_entry_id = last_entry_id
+        self.state.last_entry_id = last_entry_id
 
         # Replay the change log, collapsed to each entry's last state: one pass per direction.
         latest: dict[int, bool] = {}
         changes = 0
         for change in session.scalars(
             select(EntryChange)
-            .where(EntryChange.id > self.state.last_change_id, EntryChange.signal_type == "pdq")
+            .where(
+                EntryChange.id > self.state.last_change_id,
+                EntryChange.signal_type == self.signal_type,
+            )
             .order_by(EntryChange.id)
             .execution_options(yield_per=10_000)
         ):
@@ -141,8 +219,8 @@ class SyncedPDQIndex:
             changes += 1
         known = [(i, on) for i, on in latest.items() if i <= self.state.last_entry_id]
         if known:
-            self.index.enable([i for i, on in known if on])
-            self.index.disable([i for i, on in known if not on])
+            self.index.enable(self._index_ids(session, [i for i, on in known if on]))
+            self.index.disable(self._index_ids(session, [i for i, on in known if not on]))
         last_change = session.scalar(select(EntryChange.id).order_by(EntryChange.id.desc()))
         self.state.last_change_id = max(self.state.last_change_id, int(last_change or 0))
         if added or changes:

@@ -20,9 +20,13 @@ from sqlalchemy.orm import Session
 from brightline.banks.models import Bank, BankEntry
 from brightline.banks.service import entries_by_ids, exact_matches
 from brightline.index import PDQIndex
+from brightline.matching.video import VideoMatchDetail, VideoThresholds, find_video_matches
 from brightline.signals import HashedContent, MatchKind
 from brightline.signals.pdq import DIHEDRAL_ORDER
 from brightline.signals.registry import SignalTypeRegistry
+from brightline.signals.video import MIN_QUALITY
+
+DEFAULT_VIDEO_THRESHOLDS = VideoThresholds()
 
 
 class MatchStatus(StrEnum):
@@ -50,6 +54,8 @@ class Match:
     series: str | None
     transform: str | None = None
     """For PDQ: which dihedral variant of the content matched (``identity`` when unrotated)."""
+    video: VideoMatchDetail | None = None
+    """For vPDQ: coverage on both sides, full/clip/contains, and the matched time ranges."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +83,13 @@ def pdq_query_distance(*, session: Session, bank_names: Collection[str] | None =
     return int(session.scalar(query) or 0)
 
 
-def _match_from(entry: BankEntry, bank: Bank, distance: int, transform: str | None) -> Match:
+def _match_from(
+    entry: BankEntry,
+    bank: Bank,
+    distance: int,
+    transform: str | None,
+    video: VideoMatchDetail | None = None,
+) -> Match:
     return Match(
         bank=bank.name,
         bank_id=bank.id,
@@ -92,6 +104,7 @@ def _match_from(entry: BankEntry, bank: Bank, distance: int, transform: str | No
         external_id=entry.external_id,
         series=entry.series,
         transform=transform,
+        video=video,
     )
 
 
@@ -105,6 +118,8 @@ def match_content(
     dihedral: bool = True,
     max_distance: int | None = None,
     bank_names: Collection[str] | None = None,
+    video_index: PDQIndex | None = None,
+    video_thresholds: VideoThresholds = DEFAULT_VIDEO_THRESHOLDS,
 ) -> MatchResult:
     """Every match of ``content`` in enabled banks, best (smallest distance) first.
 
@@ -139,6 +154,22 @@ def match_content(
             distance, transform = best[entry_id]
             if entry.signal_type == "pdq" and distance <= bank.pdq_threshold:
                 matches.append(_match_from(entry, bank, distance, transform))
+
+    if content.video is not None:
+        low_quality = not any(f.quality >= MIN_QUALITY for f in content.video.frames)
+        if video_index is not None:
+            candidates = {
+                candidate.entry_id: candidate
+                for candidate in find_video_matches(
+                    session=session,
+                    video=content.video,
+                    frame_index=video_index,
+                    thresholds=video_thresholds,
+                )
+            }
+            for entry_id, (entry, bank) in entries_by_ids(session=session, ids=candidates).items():
+                video_hit = candidates[entry_id]
+                matches.append(_match_from(entry, bank, video_hit.distance, None, video_hit.detail))
 
     if bank_names is not None:
         matches = [match for match in matches if match.bank in bank_names]

@@ -1,7 +1,8 @@
 """Signal types (hash algorithms) and the hashing pipeline.
 
 Built-in types: ``md5``, ``sha1``, ``sha256`` (exact digests of the bytes), ``photodna`` (opaque
-values from hash lists, never computed) and ``pdq`` (perceptual). See ``docs/signals.md``.
+values from hash lists, never computed), ``pdq`` (perceptual) and ``vpdq`` (video frame hashes,
+computed by :func:`hash_file` for video files). See ``docs/signals.md``.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from brightline.signals.content import HashedContent, HashingLimits, hash_conten
 from brightline.signals.cryptographic import MD5, PHOTODNA, SHA1, SHA256
 from brightline.signals.pdq import PdqSignalType
 from brightline.signals.registry import SignalTypeRegistry
+from brightline.signals.video import VpdqSignalType
 
 __all__ = [
     "HashedContent",
@@ -29,6 +31,6 @@ def default_registry() -> SignalTypeRegistry:
     Fresh so that a caller may add or remove types without affecting anyone else.
     """
     registry = SignalTypeRegistry()
-    for signal_type in (MD5, SHA1, SHA256, PHOTODNA, PdqSignalType()):
+    for signal_type in (MD5, SHA1, SHA256, PHOTODNA, PdqSignalType(), VpdqSignalType()):
         registry.register(signal_type)
     return registry
