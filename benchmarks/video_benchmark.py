@@ -1,7 +1,7 @@
 """Video hashing throughput: seconds of video hashed per wall-clock second, and peak memory.
 
 Generates benign H.264 30 fps test videos (moving shapes over 1/f noise, the generator of
-``tests/video_factories.py``) at the requested heights, then hashes each one in a fresh child
+``brightline.demo.standin_videos``) at the requested heights, then hashes each one in a fresh child
 process so that peak RSS (``ru_maxrss``) belongs to that one hash alone. When the ``vpdq`` package
 can be imported by ``--vpdq-python`` (default: this interpreter), the reference hashes the same
 files in the same run for a speed ratio.
@@ -72,7 +72,7 @@ def _vpdq_available(python: str) -> bool:
 
 def _generate(directory: Path, height: int, seconds: float) -> Path:
     sys.path.insert(0, str(REPO))
-    from tests.video_factories import synthetic_frames, write_video
+    from brightline.demo.standin_videos import synthetic_frames, write_video
 
     width = WIDTHS.get(height, height * 16 // 9 // 2 * 2)
     path = directory / f"bench_{height}p.mp4"

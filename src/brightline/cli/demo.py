@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from brightline.cli.context import CliContext
-from brightline.demo.runner import DEMO_BANK, run_demo
+from brightline.demo.runner import DEMO_BANK, VIDEO_ALTERATIONS, run_demo
 from brightline.demo.standins import ALTERATIONS
 from brightline.scanning.workers import default_workers
 
@@ -27,14 +27,16 @@ from brightline.scanning.workers import default_workers
 def demo(obj: CliContext, workdir: Path | None, banked: int, decoys: int) -> None:
     """Bank generated stand-in images, scan altered copies and decoys, report what matched.
 
-    All images are generated benign stand-ins (coloured noise and shapes), labelled as such.
+    All images and videos are generated benign stand-ins (coloured noise and moving shapes),
+    labelled as such.
     """
     console = Console()
     target = workdir or obj.settings.home / "demo"
     console.print(f"Brightline demo — data in {obj.settings.home}")
     console.print(
-        f"generating {banked} stand-in images, {banked * len(ALTERATIONS)} altered "
-        f"copies and {decoys} unrelated decoys in {target}"
+        f"generating {banked} stand-in images with {banked * len(ALTERATIONS)} altered copies "
+        f"and {decoys} decoys, and stand-in videos with {len(VIDEO_ALTERATIONS)} kinds of "
+        f"altered copy, in {target}"
     )
     report = run_demo(
         workdir=target,
@@ -64,7 +66,24 @@ def demo(obj: CliContext, workdir: Path | None, banked: int, decoys: int) -> Non
         f"recall {report.recall:.1%}; false matches {report.false_matches}/{report.decoys} "
         f"decoys; scanned {report.files_scanned} files in {report.scan_seconds:.1f}s"
     )
-    console.print("all images are generated benign stand-ins, not real material")
+    videos = Table(title=f"altered video copies matched against bank {DEMO_BANK} (vPDQ)")
+    for column in ("alteration", "matched", "kind", "query coverage", "bank-video coverage"):
+        videos.add_column(column, justify="left" if column in {"alteration", "kind"} else "right")
+    for alteration in VIDEO_ALTERATIONS:
+        details = report.per_video_alteration[alteration]
+        hits = [d for d in details if d is not None]
+        videos.add_row(
+            alteration,
+            f"{len(hits)}/{len(details)}",
+            ", ".join(sorted({d.kind for d in hits})) or "-",
+            f"{min((d.query_coverage for d in hits), default=0):.0%} min",
+            f"{min((d.target_coverage for d in hits), default=0):.0%} min",
+        )
+    console.print(videos)
+    console.print(
+        f"false video matches {report.video_false_matches}/{report.video_decoys} decoy videos"
+    )
+    console.print("all images and videos are generated benign stand-ins, not real material")
     example = target / "to-scan" / "standin-000-rotate_90.jpg"
     console.print(
         f"try: BRIGHTLINE_HOME={obj.settings.home} brightline match {example} --pretty",
