@@ -214,3 +214,26 @@ def test_index_from_another_database_is_rebuilt(
 def test_odd_bytes_hash_without_raising(data: bytes) -> None:
     content = hash_content(data, limits=LIMITS)
     assert content.unhashable is not None
+
+
+def test_images_with_added_borders_match_through_the_cropped_hash(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    original = write_standin(tmp_path / "a.jpg", 8)
+    _bank_file(sessions, original)
+    image = Image.open(original)
+    framed = Image.new("RGB", (image.width, image.height + 160), (0, 0, 0))
+    framed.paste(image, (0, 80))
+    framed.save(tmp_path / "letterboxed.png")
+    content = hash_file(tmp_path / "letterboxed.png", limits=LIMITS)
+    pdq = content.signal("pdq")
+    assert pdq is not None
+    banked = hash_file(original, limits=LIMITS).signal("pdq")
+    assert banked is not None
+    assert REGISTRY.get("pdq").distance(pdq.value, banked.value) > 31  # borders alone defeat PDQ
+    result = _match(sessions, tmp_path / "letterboxed.png")
+    assert result.status is MatchStatus.MATCH
+    [match] = [m for m in result.matches if m.signal_type == "pdq"]
+    assert match.transform == "border_cropped"
+    assert match.distance <= 8
+    assert hash_file(original, limits=LIMITS).pdq_border_cropped is None  # no borders, no extra

@@ -44,6 +44,7 @@ ALTERATIONS = (
     "brightness_plus20",
     "flip_horizontal",
     "rotate_90",
+    "letterbox",
 )
 
 
@@ -61,4 +62,8 @@ def altered(image: Image.Image, alteration: str) -> Image.Image:
         return ImageOps.mirror(image)
     if alteration == "rotate_90":
         return image.transpose(Image.Transpose.ROTATE_90)
+    if alteration == "letterbox":
+        framed = Image.new("RGB", (image.width, image.height + image.height // 3), (0, 0, 0))
+        framed.paste(image, (0, image.height // 6))
+        return framed
     raise ValueError(f"unknown alteration {alteration!r}")

@@ -53,7 +53,8 @@ class Match:
     external_id: str | None
     series: str | None
     transform: str | None = None
-    """For PDQ: which dihedral variant of the content matched (``identity`` when unrotated)."""
+    """For PDQ: which variant of the content matched: ``identity`` when unaltered, a dihedral
+    name (``rotate90``, ``flip_y``, ...) or ``border_cropped`` (uniform borders removed)."""
     video: VideoMatchDetail | None = None
     """For vPDQ: coverage on both sides, full/clip/contains, and the matched time ranges."""
 
@@ -144,12 +145,16 @@ def match_content(
         if max_distance is None:
             max_distance = pdq_query_distance(session=session, bank_names=bank_names)
         variants = content.pdq_dihedral if dihedral and content.pdq_dihedral else (pdq.value,)
+        names = DIHEDRAL_ORDER[: len(variants)]
+        if content.pdq_border_cropped is not None:
+            variants = (*variants, content.pdq_border_cropped)
+            names = (*names, "border_cropped")
         queries = np.frombuffer(bytes.fromhex("".join(variants)), dtype=np.uint8).reshape(-1, 32)
         best: dict[int, tuple[int, str]] = {}
         for number, found in enumerate(pdq_index.query_many(queries, max_distance)):
             for entry_id, distance in found:
                 if entry_id not in best or distance < best[entry_id][0]:
-                    best[entry_id] = (distance, DIHEDRAL_ORDER[number])
+                    best[entry_id] = (distance, names[number])
         for entry_id, (entry, bank) in entries_by_ids(session=session, ids=best).items():
             distance, transform = best[entry_id]
             if entry.signal_type == "pdq" and distance <= bank.pdq_threshold:

@@ -14,16 +14,20 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO
 
+import numpy as np
+
 from brightline.errors import InvalidInput, Unhashable
 from brightline.signals.base import Signal
 from brightline.signals.cryptographic import CryptographicSignalType
 from brightline.signals.image_decoding import TOO_LARGE, ImageDecodeError, decode_image
-from brightline.signals.pdq import PdqSignalType
+from brightline.signals.pdq import PdqSignalType, pdq_from_rgb
 from brightline.signals.video import (
     DEFAULT_MAX_DECODE_SECONDS,
     DEFAULT_MAX_PIXELS,
     DEFAULT_SAMPLE_FPS,
+    MIN_QUALITY,
     VideoHash,
+    crop_uniform_borders,
     hash_video_file,
     is_probably_video,
 )
@@ -33,6 +37,8 @@ VIDEO_SNIFF_BYTES = 64
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    from PIL import Image
 
     from brightline.settings import Settings
     from brightline.signals.registry import SignalTypeRegistry
@@ -95,6 +101,9 @@ class HashedContent:
     height: int | None = None
     unhashable: Unhashable | None = None
     """Why perceptual hashing failed; None if it succeeded (or no image hasher is registered)."""
+    pdq_border_cropped: str | None = None
+    """PDQ of the image with uniform borders (letterbox bars, frames) cropped away, when it had
+    any: a re-upload with added borders is found through it."""
     video: VideoHash | None = None
     """For video files: the sampled frames' PDQ hashes (vPDQ). ``signals`` then holds only the
     digests of the file; perceptual video matching goes through these frames."""
@@ -158,11 +167,29 @@ def hash_content(
     return HashedContent(
         signals=tuple(signals),
         pdq_dihedral=dihedral_values,
+        pdq_border_cropped=_border_cropped_pdq(decoded.image)
+        if any(s.signal_type == "pdq" for s in signals)
+        else None,
         media_type=decoded.media_type,
         width=decoded.width,
         height=decoded.height,
         unhashable=unhashable,
     )
+
+
+BORDER_MIN_SIDE = 32
+"""Below this, what is left after cropping borders is too small to hash meaningfully."""
+
+
+def _border_cropped_pdq(image: Image.Image) -> str | None:
+    """PDQ of ``image`` without its uniform borders, or None when it has none (or too little is
+    left, or the cropped image is too flat to hash with quality)."""
+    pixels = np.asarray(image if image.mode == "RGB" else image.convert("RGB"), dtype=np.uint8)
+    cropped = crop_uniform_borders(pixels)
+    if cropped.shape == pixels.shape or min(cropped.shape[:2]) < BORDER_MIN_SIDE:
+        return None
+    value, quality = pdq_from_rgb(np.ascontiguousarray(cropped))
+    return value if quality >= MIN_QUALITY else None
 
 
 def hash_file(
