@@ -22,6 +22,8 @@ from brightline.signals.cryptographic import CryptographicSignalType
 from brightline.signals.image_decoding import TOO_LARGE, ImageDecodeError, decode_image
 from brightline.signals.pdq import PdqSignalType, pdq_from_rgb
 from brightline.signals.video import (
+    BORDER_MIN_SHARE,
+    BORDER_TOLERANCE,
     DEFAULT_MAX_DECODE_SECONDS,
     DEFAULT_MAX_PIXELS,
     DEFAULT_SAMPLE_FPS,
@@ -184,12 +186,32 @@ BORDER_MIN_SIDE = 32
 def _border_cropped_pdq(image: Image.Image) -> str | None:
     """PDQ of ``image`` without its uniform borders, or None when it has none (or too little is
     left, or the cropped image is too flat to hash with quality)."""
-    pixels = np.asarray(image if image.mode == "RGB" else image.convert("RGB"), dtype=np.uint8)
+    rgb = image if image.mode == "RGB" else image.convert("RGB")
+    if not _has_uniform_edge(rgb):
+        return None  # the common case, settled without copying the whole image
+    pixels = np.asarray(rgb, dtype=np.uint8)
     cropped = crop_uniform_borders(pixels)
     if cropped.shape == pixels.shape or min(cropped.shape[:2]) < BORDER_MIN_SIDE:
         return None
     value, quality = pdq_from_rgb(np.ascontiguousarray(cropped))
     return value if quality >= MIN_QUALITY else None
+
+
+def _has_uniform_edge(image: Image.Image) -> bool:
+    """Whether any outermost row or column is near one colour (a border could start there)."""
+    width, height = image.size
+    for box in (
+        (0, 0, width, 1),
+        (0, height - 1, width, height),
+        (0, 0, 1, height),
+        (width - 1, 0, width, height),
+    ):
+        line = np.asarray(image.crop(box), dtype=np.int16).reshape(-1, 3)
+        reference = np.median(line, axis=0)
+        close = np.all(np.abs(line - reference) <= BORDER_TOLERANCE, axis=1)
+        if close.mean() >= BORDER_MIN_SHARE:
+            return True
+    return False
 
 
 def hash_file(
