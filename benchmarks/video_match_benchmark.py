@@ -16,13 +16,16 @@ import statistics
 import time
 
 import numpy as np
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
-from brightline.banks.models import Bank, BankEntry, VideoSignature
+from brightline.banks import service
+from brightline.banks.models import BankEntry
+from brightline.banks.records import EntryRecord
 from brightline.index import PDQIndex
 from brightline.matching.index_sync import video_frame_id
 from brightline.matching.video import VideoThresholds, find_video_matches
-from brightline.signals.video import VideoFrameHash, VideoHash
+from brightline.signals import default_registry
+from brightline.signals.video import VideoFrameHash, VideoHash, encode_video_hash
 from brightline.storage import create_engine_for, session_factory, upgrade_database
 
 POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
@@ -57,20 +60,31 @@ def main() -> None:
     per_video = args.query_frames
     videos = max(1, args.frames // per_video)
     hashes = rng.integers(0, 256, size=(videos * per_video, 32), dtype=np.uint8)
-    ids = np.array(
-        [video_frame_id(v + 1, f) for v in range(videos) for f in range(per_video)], dtype=np.int64
-    )
-    started = time.perf_counter()
-    index = PDQIndex.build(hashes, ids)
-    build = time.perf_counter() - started
-    planted = 1 + videos // 2
-    target = hashes[(planted - 1) * per_video : planted * per_video]
+    target = hashes[:per_video]  # the banked video the query is a copy of
     query = video_of(planted_query(rng, target, 20))
 
     engine = create_engine_for("sqlite://")
     upgrade_database(engine)
+    registry = default_registry()
     with session_factory(engine).begin() as session:
-        _store_target(session, planted, video_of(target))
+        # The planted video goes through the real bank service; the rest exist only in the index.
+        service.create_bank(session=session, name="BENCH")
+        service.add_signals(
+            session=session,
+            bank_name="BENCH",
+            records=[EntryRecord("vpdq", encode_video_hash(video_of(target)))],
+            registry=registry,
+        )
+        planted = session.scalar(select(BankEntry.id))
+        if planted is None:
+            raise SystemExit("the planted video was not stored")
+        ids = np.array(
+            [video_frame_id(planted + v, f) for v in range(videos) for f in range(per_video)],
+            dtype=np.int64,
+        )
+        started = time.perf_counter()
+        index = PDQIndex.build(hashes, ids)
+        build = time.perf_counter() - started
         timings = []
         for _ in range(args.repeats):
             started = time.perf_counter()
@@ -102,31 +116,6 @@ def main() -> None:
         "brute force: numpy popcount over every bank frame, timed on 20 query frames and "
         "extrapolated"
     )
-
-
-def _store_target(session: Session, entry_id: int, video: VideoHash) -> None:
-    bank = Bank(name="BENCH")
-    session.add(bank)
-    session.flush()
-    session.add(
-        BankEntry(
-            id=entry_id,
-            bank_id=bank.id,
-            signal_type="vpdq",
-            signal_version=1,
-            value=f"{entry_id:064x}",
-        )
-    )
-    session.flush()
-    session.add(
-        VideoSignature(
-            entry_id=entry_id,
-            frames=video.to_bytes(),
-            frame_count=len(video.frames),
-            duration=video.duration,
-        )
-    )
-    session.flush()
 
 
 if __name__ == "__main__":

@@ -43,6 +43,7 @@ import pdqhash
 
 from brightline.errors import InvalidInput, Unhashable
 from brightline.signals.base import MatchKind
+from brightline.signals.image_decoding import CORRUPT, TOO_MANY_PIXELS, TRUNCATED
 from brightline.signals.pdq import bits_to_hex
 
 if TYPE_CHECKING:
@@ -52,14 +53,11 @@ if TYPE_CHECKING:
     from av.video.frame import VideoFrame
     from av.video.stream import VideoStream
 
-# --- stable Unhashable reasons ---------------------------------------------------------------
+# --- stable Unhashable reasons (corrupt, truncated, too_many_pixels shared with images) --------
 
 NOT_A_VIDEO: Final = "not_a_video"
 NO_VIDEO_STREAM: Final = "no_video_stream"
-CORRUPT: Final = "corrupt"
-TRUNCATED: Final = "truncated"
 UNSUPPORTED_CODEC: Final = "unsupported_codec"
-TOO_MANY_PIXELS: Final = "too_many_pixels"
 TIMEOUT: Final = "timeout"
 EMPTY: Final = "empty"
 
