@@ -6,6 +6,7 @@ tests can build their own :class:`Settings` without touching the environment.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -32,6 +33,27 @@ def default_home(environ: Mapping[str, str]) -> Path:
 
 
 @dataclass(frozen=True, slots=True)
+class ServiceSettings:
+    """What only the HTTP service (``brightline serve``) reads."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    max_batch_size: int = 100
+    """Most hashes, files or URLs in one batch request."""
+    max_upload_bytes: int = 256 * 1024 * 1024
+    index_sync_seconds: float = 2.0
+    """How often each worker reads new and changed entries into its in-memory indexes."""
+    fetch_timeout_seconds: float = 10.0
+    fetch_allow_networks: tuple[str, ...] = ()
+    """Networks that URL fetching may reach even though they are private or loopback."""
+    hma_open_networks: tuple[str, ...] = ()
+    """Clients in these networks may call the HMA-compatible endpoints without an API key."""
+    auth_cache_seconds: float = 5.0
+    """How long a verified API key is trusted before it is read again (revocation delay)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     home: Path
     database_url: str
@@ -43,6 +65,7 @@ class Settings:
     max_video_bytes: int = 16 * 1024**3
     video_sample_fps: float = 1.0
     max_video_decode_seconds: float = 600.0
+    service: ServiceSettings = ServiceSettings()
 
     @property
     def index_dir(self) -> Path:
@@ -60,6 +83,53 @@ def _int_env(environ: Mapping[str, str], name: str, default: int, low: int, high
     if not low <= value <= high:
         raise InvalidInput(f"{name} must be between {low} and {high}, got {value}")
     return value
+
+
+def _float_env(
+    environ: Mapping[str, str], name: str, default: float, low: float, high: float
+) -> float:
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise InvalidInput(f"{name} must be a number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise InvalidInput(f"{name} must be between {low:g} and {high:g}, got {value:g}")
+    return value
+
+
+def _networks_env(environ: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """A comma-separated list of networks (``10.0.0.0/8,127.0.0.1``), each checked here."""
+    raw = environ.get(name, "")
+    networks = []
+    for part in (piece.strip() for piece in raw.split(",")):
+        if not part:
+            continue
+        try:
+            networks.append(str(ipaddress.ip_network(part, strict=False)))
+        except ValueError:
+            raise InvalidInput(f"{name}: {part!r} is not an IP network") from None
+    return tuple(networks)
+
+
+def load_service_settings(environ: Mapping[str, str]) -> ServiceSettings:
+    env = environ
+    return ServiceSettings(
+        host=env.get("BRIGHTLINE_HOST") or "127.0.0.1",
+        port=_int_env(env, "BRIGHTLINE_PORT", 8000, 1, 65535),
+        workers=_int_env(env, "BRIGHTLINE_WORKERS", 1, 1, 64),
+        max_batch_size=_int_env(env, "BRIGHTLINE_MAX_BATCH_SIZE", 100, 1, 10_000),
+        max_upload_bytes=_int_env(
+            env, "BRIGHTLINE_MAX_UPLOAD_BYTES", 256 * 1024 * 1024, 1, 1 << 40
+        ),
+        index_sync_seconds=_float_env(env, "BRIGHTLINE_INDEX_SYNC_SECONDS", 2.0, 0.1, 3600),
+        fetch_timeout_seconds=_float_env(env, "BRIGHTLINE_FETCH_TIMEOUT_SECONDS", 10.0, 0.1, 600),
+        fetch_allow_networks=_networks_env(env, "BRIGHTLINE_FETCH_ALLOW_NETWORKS"),
+        hma_open_networks=_networks_env(env, "BRIGHTLINE_HMA_OPEN_NETWORKS"),
+        auth_cache_seconds=_float_env(env, "BRIGHTLINE_AUTH_CACHE_SECONDS", 5.0, 0, 3600),
+    )
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -86,4 +156,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         max_video_decode_seconds=_int_env(
             env, "BRIGHTLINE_MAX_VIDEO_DECODE_SECONDS", 600, 1, 86_400
         ),
+        service=load_service_settings(env),
     )

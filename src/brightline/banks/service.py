@@ -28,6 +28,7 @@ from brightline.banks.records import EntryRecord, InvalidRecord
 from brightline.errors import Conflict, ImportFailed, InvalidInput, NotFound
 from brightline.signals.registry import SignalTypeRegistry
 from brightline.signals.video import VideoHash, decode_video_hash, encode_video_hash
+from brightline.storage.locks import serialize_entry_writes
 
 BANK_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.\-]{0,199}")
 IMPORT_BATCH_SIZE = 2000
@@ -111,6 +112,7 @@ def update_bank(
 def delete_bank(*, session: Session, name: str) -> int:
     """Delete a bank and its entries; returns how many entries went with it."""
     bank = get_bank(session=session, name=name)
+    serialize_entry_writes(session)
     count = session.scalar(select(func.count()).where(BankEntry.bank_id == bank.id)) or 0
     # Tell incremental indexes that these entries are gone, in one statement.
     session.execute(
@@ -265,6 +267,7 @@ def import_records(
     line, and the caller rolls back. Memory stays bounded by the batch size.
     """
     bank = get_bank(session=session, name=bank_name)
+    serialize_entry_writes(session)
     report = ImportReport()
     iterator: Iterator[EntryRecord | InvalidRecord] = iter(records)
 
@@ -369,6 +372,7 @@ def set_entries_enabled(
     Disabling instead of deleting keeps provenance (and lets a withdrawn hash be restored).
     """
     bank = get_bank(session=session, name=bank_name)
+    serialize_entry_writes(session)
     conditions = [BankEntry.bank_id == bank.id, BankEntry.enabled.is_(not enabled)]
     if value is not None:
         if signal_type is None:

@@ -66,7 +66,15 @@ def cli(ctx: click.Context, verbose: int) -> None:
 
 
 def _register_commands() -> None:
-    from brightline.cli import bank_commands, db_commands, demo, hash_commands, scan
+    from brightline.cli import (
+        apikey_commands,
+        bank_commands,
+        db_commands,
+        demo,
+        hash_commands,
+        scan,
+        serve,
+    )
 
     cli.add_command(db_commands.db)
     cli.add_command(bank_commands.bank)
@@ -74,6 +82,8 @@ def _register_commands() -> None:
     cli.add_command(hash_commands.match_command)
     cli.add_command(scan.scan)
     cli.add_command(demo.demo)
+    cli.add_command(serve.serve)
+    cli.add_command(apikey_commands.apikey)
 
 
 _register_commands()

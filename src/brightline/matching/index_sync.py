@@ -5,9 +5,8 @@ entry id it holds and the last entry change it applied. Opening it replays only 
 new PDQ entries are added, and enable/disable/delete changes are applied from the append-only
 ``entry_changes`` log. A missing, foreign or unreadable index is rebuilt from the database.
 
-Known limit: on PostgreSQL, two writers committing out of id order could let a sync skip an entry
-whose id is below one already seen. The CLI has one writer at a time; the HTTP service (which runs
-several) will need a commit-ordered change feed instead of id watermarks.
+Id watermarks are sound because writers of entries and changes are serialised
+(:mod:`brightline.storage.locks`): ids commit in id order on SQLite and PostgreSQL alike.
 """
 
 from __future__ import annotations
@@ -204,12 +203,18 @@ class SyncedPDQIndex:
         self.state.last_entry_id = last_entry_id
 
         # Replay the change log, collapsed to each entry's last state: one pass per direction.
+        # The upper bound is read first: under READ COMMITTED each statement sees newer commits,
+        # and a change committed between the two reads must be left for the next sync.
+        last_change = int(
+            session.scalar(select(EntryChange.id).order_by(EntryChange.id.desc()).limit(1)) or 0
+        )
         latest: dict[int, bool] = {}
         changes = 0
         for change in session.scalars(
             select(EntryChange)
             .where(
                 EntryChange.id > self.state.last_change_id,
+                EntryChange.id <= last_change,
                 EntryChange.signal_type == self.signal_type,
             )
             .order_by(EntryChange.id)
@@ -221,8 +226,7 @@ class SyncedPDQIndex:
         if known:
             self.index.enable(self._index_ids(session, [i for i, on in known if on]))
             self.index.disable(self._index_ids(session, [i for i, on in known if not on]))
-        last_change = session.scalar(select(EntryChange.id).order_by(EntryChange.id.desc()))
-        self.state.last_change_id = max(self.state.last_change_id, int(last_change or 0))
+        self.state.last_change_id = max(self.state.last_change_id, last_change)
         if added or changes:
             self.dirty = True
             log.info(

@@ -21,10 +21,10 @@ from brightline.banks.models import Bank, BankEntry
 from brightline.banks.service import entries_by_ids, exact_matches
 from brightline.index import PDQIndex
 from brightline.matching.video import VideoMatchDetail, VideoThresholds, find_video_matches
-from brightline.signals import HashedContent, MatchKind
+from brightline.signals import HashedContent, MatchKind, Signal
 from brightline.signals.pdq import DIHEDRAL_ORDER
 from brightline.signals.registry import SignalTypeRegistry
-from brightline.signals.video import MIN_QUALITY
+from brightline.signals.video import MIN_QUALITY, decode_video_hash
 
 DEFAULT_VIDEO_THRESHOLDS = VideoThresholds()
 
@@ -180,3 +180,20 @@ def match_content(
         matches = [match for match in matches if match.bank in bank_names]
     matches.sort(key=lambda m: (m.distance, m.bank, m.entry_id))
     return MatchResult(content=content, matches=tuple(matches), low_quality=low_quality)
+
+
+def content_from_hash(
+    *, registry: SignalTypeRegistry, signal_type: str, value: str
+) -> HashedContent:
+    """What :func:`match_content` needs to look up a hash computed elsewhere.
+
+    The value is validated and normalised by its signal type (:class:`InvalidInput` if it is not
+    a valid hash). A precomputed PDQ hash carries no quality, so it is trusted as given, and its
+    rotations cannot be derived from the bits alone: only the identity is looked up.
+    """
+    kind = registry.get(signal_type.strip().lower())
+    normalised = kind.normalize(value)
+    if kind.name == "vpdq":
+        return HashedContent(signals=(), video=decode_video_hash(normalised))
+    quality = 100 if kind.name == "pdq" else None
+    return HashedContent(signals=(Signal(kind.name, kind.version, normalised, quality),))

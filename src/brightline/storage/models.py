@@ -1,6 +1,16 @@
 """Imports every table module so that the metadata is complete (for Alembic and tests)."""
 
+from brightline.access.models import ApiKey
 from brightline.banks.models import Bank, BankEntry, EntryChange, VideoSignature
+from brightline.matchlog.models import MatchEvent
 from brightline.storage.meta import DatabaseMeta
 
-__all__ = ["Bank", "BankEntry", "DatabaseMeta", "EntryChange", "VideoSignature"]
+__all__ = [
+    "ApiKey",
+    "Bank",
+    "BankEntry",
+    "DatabaseMeta",
+    "EntryChange",
+    "MatchEvent",
+    "VideoSignature",
+]

@@ -1,0 +1,114 @@
+"""The app factory: one FastAPI app per worker process, over one database.
+
+Each worker loads the persisted indexes at start-up, then a background task syncs them from the
+database every ``index_sync_seconds``: new and disabled entries take effect within seconds in
+every worker, read incrementally (see :mod:`brightline.matching.index_sync`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy import Engine, inspect
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from brightline import __version__
+from brightline.errors import StorageError
+from brightline.http import metrics
+from brightline.http.problems import install_error_handlers
+from brightline.http.routes import banks, health, hma, match_events, matching
+from brightline.http.state import ServiceState
+from brightline.matching.indexes import MatchIndexes
+from brightline.settings import Settings, load_settings
+from brightline.signals import HashingLimits, default_registry
+from brightline.storage import create_engine_for, session_factory, upgrade_database
+from brightline.storage.migrate import schema_is_current
+
+log = logging.getLogger(__name__)
+
+
+def _prepare_database(engine: Engine) -> None:
+    """Create a brand-new database (zero setup); refuse one whose schema is behind."""
+    try:
+        if not inspect(engine).get_table_names():
+            upgrade_database(engine)
+        elif not schema_is_current(engine):
+            raise StorageError("the database schema is out of date: run `brightline db upgrade`")
+    except OperationalError as exc:
+        raise StorageError(f"cannot open the database: {exc.orig}") from None
+
+
+async def _keep_indexes_synced(state: ServiceState) -> None:
+    interval = state.settings.service.index_sync_seconds
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await asyncio.to_thread(_sync_once, state)
+        except (SQLAlchemyError, StorageError) as exc:
+            # Serve from the last good index; readiness reports the problem.
+            state.ready = False
+            log.warning("index sync failed: %s", type(exc).__name__)
+
+
+def _sync_once(state: ServiceState) -> None:
+    with state.transaction() as session:
+        state.indexes.sync(session=session)
+    state.ready = True
+    metrics.record_index_sizes(state.indexes.sizes())
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """A ready-to-serve app; the database and indexes are opened by its lifespan."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine_for(settings.database_url)
+        _prepare_database(engine)
+        sessions = session_factory(engine)
+        with sessions.begin() as session:
+            indexes = await asyncio.to_thread(
+                MatchIndexes.open, session=session, index_dir=settings.index_dir
+            )
+        state = ServiceState(
+            settings=settings,
+            engine=engine,
+            sessions=sessions,
+            registry=default_registry(),
+            indexes=indexes,
+            limits=HashingLimits.from_settings(settings),
+        )
+        state.auth.ttl = settings.service.auth_cache_seconds
+        state.ready = True
+        metrics.record_index_sizes(indexes.sizes())
+        app.state.brightline = state
+        syncing = asyncio.create_task(_keep_indexes_synced(state))
+        try:
+            yield
+        finally:
+            syncing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await syncing
+            indexes.save()
+            engine.dispose()
+
+    app = FastAPI(
+        title="Brightline",
+        version=__version__,
+        summary="Match uploads against banks of known-abuse hashes; curate the banks.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    metrics.install(app)
+    for module in (health, matching, banks, match_events, hma):
+        app.include_router(module.router)
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """Factory for ``uvicorn --factory`` worker processes: settings from the environment."""
+    return create_app(load_settings())

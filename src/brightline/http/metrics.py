@@ -1,0 +1,117 @@
+"""Prometheus metrics at ``/metrics``: request latency, matches, index sizes, queue depths.
+
+With several worker processes, ``brightline serve`` points ``PROMETHEUS_MULTIPROC_DIR`` at a
+fresh directory before the workers start, and a scrape aggregates every worker's samples.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import Response
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client import multiprocess as prometheus_multiprocess
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from brightline.access import Principal, Role
+from brightline.http.auth import require
+from brightline.http.state import ServiceState, service_state
+
+REQUEST_SECONDS = Histogram(
+    "brightline_request_seconds",
+    "Time to answer an HTTP request, by route template and status.",
+    ["method", "route", "status"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+MATCHES = Counter(
+    "brightline_matches_total", "Matches reported, by signal type.", ["signal_type", "source"]
+)
+LOOKUPS = Counter(
+    "brightline_lookups_total", "Items looked up (files, URLs, hashes), by source.", ["source"]
+)
+INDEX_ENTRIES = Gauge(
+    "brightline_index_entries",
+    "Hashes in this worker's in-memory index, by index.",
+    ["index"],
+    multiprocess_mode="max",
+)
+QUEUE_DEPTH = Gauge(
+    "brightline_queue_depth",
+    "Items waiting in a durable queue (e.g. webhook deliveries), by queue.",
+    ["queue"],
+    multiprocess_mode="max",
+)
+
+QueueDepthReader = Callable[[ServiceState], Mapping[str, int]]
+_queue_readers: list[QueueDepthReader] = []
+
+
+def add_queue_depth_reader(reader: QueueDepthReader) -> None:
+    """Register a function read at every scrape that returns ``{queue name: depth}``."""
+    _queue_readers.append(reader)
+
+
+def record_index_sizes(sizes: Mapping[str, int]) -> None:
+    for name, size in sizes.items():
+        INDEX_ENTRIES.labels(index=name).set(size)
+
+
+class RequestTimer:
+    """Pure ASGI middleware (cheaper than ``BaseHTTPMiddleware`` on every request)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = {"code": 500}
+
+        async def send_with_status(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_status)
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path", "unmatched")
+            REQUEST_SECONDS.labels(scope["method"], template, str(status["code"])).observe(
+                time.perf_counter() - started
+            )
+
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/metrics", response_class=Response, summary="Prometheus metrics")
+def scrape(request: Request, _: Annotated[Principal, Depends(require(Role.AUDITOR))]) -> Response:
+    state = service_state(request)
+    for reader in _queue_readers:
+        for name, depth in reader(state).items():
+            QUEUE_DEPTH.labels(queue=name).set(depth)
+    registry: CollectorRegistry = REGISTRY
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        prometheus_multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def install(app: FastAPI) -> None:
+    app.add_middleware(RequestTimer)
+    app.include_router(router)

@@ -1,0 +1,1 @@
+"""One router per area; :mod:`brightline.http.app` includes them all."""

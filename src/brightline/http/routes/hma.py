@@ -1,0 +1,7 @@
+"""HMA-compatible endpoints (placeholder: being written)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["hma-compatible"])

@@ -1,0 +1,1 @@
+"""Bringing content in from outside: safe URL fetching."""

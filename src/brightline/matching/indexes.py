@@ -1,0 +1,96 @@
+"""The two in-memory indexes a matcher needs (images and video frames), kept current.
+
+Shared by the CLI (open, sync once, save for the next command) and the HTTP service (open at
+start-up, then sync every few seconds in the background while requests query). Queries share a
+readers-writer lock that a sync takes exclusively: a sync that adds rows mutates the index in
+place, and a half-added segment must never be read.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+from sqlalchemy.orm import Session
+
+from brightline.index import PDQIndex
+from brightline.matching.index_sync import (
+    PDQ_SIGNAL,
+    VIDEO_SIGNAL,
+    SyncCounts,
+    SyncedPDQIndex,
+)
+from brightline.matching.read_write_lock import ReadWriteLock
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+def open_synced_index(
+    *, session: Session, index_dir: Path, signal_type: str, save: bool = True
+) -> SyncedPDQIndex:
+    """Load, sync and (if anything changed and ``save``) save one index, so the next start is fast.
+
+    ``pdq`` is the image index; ``vpdq`` the index of banked videos' frames.
+    """
+    directory = index_dir / signal_type
+    synced, _counts = SyncedPDQIndex.open(
+        session=session, directory=directory, signal_type=signal_type
+    )
+    if save and synced.dirty:
+        save_quietly(synced, directory)
+    return synced
+
+
+def save_quietly(synced: SyncedPDQIndex, directory: Path) -> None:
+    try:
+        synced.save(directory)
+        synced.dirty = False
+    except OSError as exc:
+        # Matching can go on from memory; only the next start is slower.
+        log.warning("could not save the PDQ index: %s", exc.strerror)
+
+
+class MatchIndexes:
+    """The image and video-frame indexes, with a lock shared by queries and syncs."""
+
+    def __init__(self, index_dir: Path, images: SyncedPDQIndex, videos: SyncedPDQIndex) -> None:
+        self.index_dir = index_dir
+        self._images = images
+        self._videos = videos
+        self._lock = ReadWriteLock()
+
+    @classmethod
+    def open(cls, *, session: Session, index_dir: Path, save: bool = True) -> MatchIndexes:
+        return cls(
+            index_dir,
+            open_synced_index(
+                session=session, index_dir=index_dir, signal_type=PDQ_SIGNAL, save=save
+            ),
+            open_synced_index(
+                session=session, index_dir=index_dir, signal_type=VIDEO_SIGNAL, save=save
+            ),
+        )
+
+    def read(self, use: Callable[[PDQIndex, PDQIndex], T]) -> T:
+        """Run ``use(image_index, video_index)`` while no sync can change them."""
+        with self._lock.reading():
+            return use(self._images.index, self._videos.index)
+
+    def sync(self, *, session: Session) -> tuple[SyncCounts, SyncCounts]:
+        with self._lock.writing():
+            return self._images.sync(session=session), self._videos.sync(session=session)
+
+    def save(self) -> None:
+        """Persist whichever index changed since it was loaded (for a faster next start)."""
+        with self._lock.writing():
+            for synced in (self._images, self._videos):
+                if synced.dirty:
+                    save_quietly(synced, self.index_dir / synced.signal_type)
+
+    def sizes(self) -> dict[str, int]:
+        with self._lock.reading():
+            return {PDQ_SIGNAL: len(self._images.index), VIDEO_SIGNAL: len(self._videos.index)}

@@ -1,0 +1,84 @@
+"""Record and query match events. The caller owns the transaction."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from brightline.errors import InvalidInput
+from brightline.matching.service import Match
+from brightline.matchlog.models import MatchEvent
+from brightline.storage.base import utcnow
+
+MAX_PAGE = 1000
+
+
+class MatchSource(enum.StrEnum):
+    UPLOAD = "upload"
+    URL = "url"
+    HASH = "hash"
+
+
+def record_matches(
+    *,
+    session: Session,
+    matches: Sequence[Match],
+    source: MatchSource,
+    content_sha256: str | None = None,
+    api_key_id: int | None = None,
+    request_id: str | None = None,
+) -> list[int]:
+    """Append one event per match, in the caller's transaction; returns the event ids."""
+    if not matches:
+        return []
+    now = utcnow()
+    rows = [
+        {
+            "occurred_at": now,
+            "bank_id": match.bank_id,
+            "bank_name": match.bank,
+            "entry_id": match.entry_id,
+            "signal_type": match.signal_type,
+            "value": match.value,
+            "distance": match.distance,
+            "source": source.value,
+            "content_sha256": content_sha256,
+            "api_key_id": api_key_id,
+            "request_id": request_id,
+        }
+        for match in matches
+    ]
+    ids = session.scalars(insert(MatchEvent).returning(MatchEvent.id), rows).all()
+    return [int(i) for i in ids]
+
+
+def query_match_events(
+    *,
+    session: Session,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    bank: str | None = None,
+    signal_type: str | None = None,
+    after_id: int = 0,
+    limit: int = 100,
+) -> list[MatchEvent]:
+    """Events in id order (oldest first), after ``after_id``: page with the last id seen."""
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}")
+    for name, value in (("since", since), ("until", until)):
+        if value is not None and value.tzinfo is None:
+            raise InvalidInput(f"{name} needs a time zone (e.g. 2026-12-01T00:00:00Z)")
+    query = select(MatchEvent).where(MatchEvent.id > after_id)
+    if since is not None:
+        query = query.where(MatchEvent.occurred_at >= since)
+    if until is not None:
+        query = query.where(MatchEvent.occurred_at < until)
+    if bank is not None:
+        query = query.where(MatchEvent.bank_name == bank)
+    if signal_type is not None:
+        query = query.where(MatchEvent.signal_type == signal_type)
+    return list(session.scalars(query.order_by(MatchEvent.id).limit(limit)))
