@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from brightline.http.auth_cache import AuthCache
 from brightline.matching.indexes import MatchIndexes
+from brightline.matching.service import pdq_query_distance
 from brightline.settings import Settings
 from brightline.signals import HashingLimits
 from brightline.signals.registry import SignalTypeRegistry
@@ -28,6 +30,20 @@ class ServiceState:
     limits: HashingLimits
     auth: AuthCache = field(default_factory=AuthCache)
     ready: bool = False
+    _distance: tuple[int, float] | None = None
+
+    def pdq_query_distance(self, session: Session) -> int:
+        """How far PDQ lookups search: the largest enabled bank threshold, re-read at most once
+        per index sync interval (it is one query saved on every lookup). A threshold raised
+        moments ago applies from the next read; each hit is still checked against its own
+        bank's current threshold."""
+        now = time.monotonic()
+        if (
+            self._distance is None
+            or now - self._distance[1] > self.settings.service.index_sync_seconds
+        ):
+            self._distance = (pdq_query_distance(session=session), now)
+        return self._distance[0]
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

@@ -60,6 +60,7 @@ def lookup(
     """Match ``content`` and record every match, in one transaction."""
     metrics.LOOKUPS.labels(source=source.value).inc()
     with state.transaction() as session:
+        distance = state.pdq_query_distance(session) if content.signal("pdq") else None
         result = state.indexes.read(
             lambda images, videos: match_content(
                 session=session,
@@ -70,6 +71,7 @@ def lookup(
                 quality_threshold=state.settings.pdq_quality_threshold,
                 dihedral=state.settings.dihedral,
                 bank_names=banks,
+                max_distance=distance,
             )
         )
         if result.matches:
