@@ -62,3 +62,35 @@ def test_banked_video_matches_by_digest_in_a_scan(video: Path, tmp_path: Path) -
     assert video_match["video"]["kind"] == "full"
     assert video_match["video"]["query_coverage"] == 1.0
     assert "vpdq" not in line["video"]  # scans report a summary, not the whole frame list
+
+
+def test_video_hashes_move_to_and_from_hma_in_threatexchange_form(
+    video: Path, tmp_path: Path
+) -> None:
+    assert _run(tmp_path, "bank", "create", "V").exit_code == 0
+    assert _run(tmp_path, "bank", "add", "V", str(video)).exit_code == 0
+    exported = tmp_path / "v.hma"
+    result = _run(tmp_path, "bank", "export", "V", "--format", "hma", "-o", str(exported))
+    assert result.exit_code == 0, result.output
+    [vpdq_line] = [line for line in exported.read_text().splitlines() if line.startswith("vpdq ")]
+    frames = json.loads(vpdq_line.removeprefix("vpdq "))
+    assert len(frames) == 6
+    pdq, quality, seconds = frames[1].split(",")
+    assert (len(pdq), 0 <= int(quality) <= 100, float(seconds)) == (64, True, 1.0)
+
+    # python-threatexchange writes json.dumps' default ", " separators: read that too.
+    spaced = tmp_path / "spaced.hma"
+    spaced.write_text("vpdq " + json.dumps(frames) + "\n")
+    assert _run(tmp_path, "bank", "create", "W").exit_code == 0
+    imported = _run(tmp_path, "bank", "import", "W", str(spaced), "--format", "hma")
+    assert imported.exit_code == 0, imported.output
+    assert "1 added" in imported.output
+    again = tmp_path / "again.hma"
+    _run(tmp_path, "bank", "export", "W", "--format", "hma", "-o", str(again))
+    assert again.read_text().strip() == vpdq_line
+
+    broken = tmp_path / "broken.hma"
+    broken.write_text('vpdq ["' + "a" * 64 + ',101,0.0"]\n')
+    refused = _run(tmp_path, "bank", "import", "W", str(broken), "--format", "hma")
+    assert refused.exit_code == 2
+    assert "quality is outside 0-100" in refused.output

@@ -28,7 +28,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import math
+import re
 import struct
 import time
 from collections.abc import Iterator
@@ -551,8 +553,8 @@ class VpdqSignalType:
 
     ``match_kind`` is EXACT because the base types know only single values: equal stored values
     are the same hash. The perceptual comparison is :meth:`distance` (0-100, from
-    :func:`match_videos`); an index of individual frame PDQs is left to the integration.
-    Not registered in the default registry yet.
+    :func:`match_videos`); matching banks goes through an index of the frames' PDQs instead
+    (:mod:`brightline.matching.video`).
     """
 
     name: str = "vpdq"
@@ -576,14 +578,67 @@ def encode_video_hash(video_hash: VideoHash) -> str:
 
 
 def decode_video_hash(value: str) -> VideoHash:
-    """Parse the stored text form; raise :class:`InvalidInput` when malformed."""
+    """Parse the stored text form, or python-threatexchange's JSON form (a list of
+    ``"<pdq hex>,<quality>,<seconds>"`` strings, as HMA stores vPDQ); raise :class:`InvalidInput`
+    when malformed."""
     if not isinstance(value, str):
         raise InvalidInput("a vpdq hash must be a string")
+    if value.lstrip().startswith("["):
+        return video_hash_from_threatexchange(value)
     try:
         data = base64.b64decode("".join(value.split()), validate=True)
     except (binascii.Error, ValueError):
         raise InvalidInput("a vpdq hash is base64 text") from None
     return VideoHash.from_bytes(data)
+
+
+THREATEXCHANGE_SAMPLE_FPS: Final = 1.0
+"""python-threatexchange hashes one frame per second and does not record the rate."""
+_PDQ_HEX = re.compile(r"[0-9a-f]{64}")
+
+
+def video_hash_to_threatexchange(video_hash: VideoHash) -> str:
+    """python-threatexchange's ``vpdq`` signal string: a JSON list of ``"hex,quality,seconds"``.
+
+    Duration and sampling rate are not part of that form and are lost; frames, qualities and
+    millisecond timestamps survive a round trip.
+    """
+    return json.dumps(
+        [f"{frame.pdq},{frame.quality},{frame.timestamp:.3f}" for frame in video_hash.frames],
+        separators=(",", ":"),
+    )
+
+
+def video_hash_from_threatexchange(text: str) -> VideoHash:
+    """Parse :func:`video_hash_to_threatexchange` output (or python-threatexchange's own)."""
+    try:
+        items = json.loads(text)
+    except ValueError:
+        raise InvalidInput("a vpdq JSON hash is not valid JSON") from None
+    if not isinstance(items, list) or not items:
+        raise InvalidInput("a vpdq JSON hash is a non-empty list of frame strings")
+    frames = []
+    for number, item in enumerate(items, start=1):
+        parts = item.split(",") if isinstance(item, str) else []
+        if len(parts) != 3:
+            raise InvalidInput(f"vpdq frame {number} is not 'pdq hex,quality,seconds'")
+        pdq, quality_text, seconds_text = (part.strip() for part in parts)
+        pdq = pdq.lower()
+        try:
+            quality, seconds = int(quality_text), float(seconds_text)
+        except ValueError:
+            raise InvalidInput(f"vpdq frame {number} has a non-numeric quality or time") from None
+        if not _PDQ_HEX.fullmatch(pdq):
+            raise InvalidInput(f"vpdq frame {number} is not a 64-digit PDQ hash")
+        if not 0 <= quality <= 100:
+            raise InvalidInput(f"vpdq frame {number} quality is outside 0-100")
+        if not (math.isfinite(seconds) and 0 <= seconds < 2**32 / 1000):
+            raise InvalidInput(f"vpdq frame {number} time is out of range")
+        frames.append(VideoFrameHash(pdq=pdq, quality=quality, timestamp=round(seconds, 3)))
+    frames.sort(key=lambda frame: frame.timestamp)
+    return VideoHash(
+        frames=tuple(frames), duration=None, frame_rate_sampled=THREATEXCHANGE_SAMPLE_FPS
+    )
 
 
 __all__ = [
@@ -598,4 +653,6 @@ __all__ = [
     "is_probably_video",
     "match_videos",
     "nearest_frame_distances",
+    "video_hash_from_threatexchange",
+    "video_hash_to_threatexchange",
 ]

@@ -14,6 +14,10 @@ Signal type names differ in one place: python-threatexchange calls file MD5 and 
 ``video_md5`` and ``video_sha256`` (HMA computes them only for videos, but the values are plain
 digests of the file bytes), Brightline calls them ``md5`` and ``sha256``. Both directions
 translate; every other name (``pdq``, ``vpdq``, ...) is kept as is.
+
+``vpdq`` values are written in python-threatexchange's form (a JSON list of
+``"<pdq hex>,<quality>,<seconds>"`` frame strings) and read in either that form or Brightline's
+own base64, so video hashes move between HMA and Brightline both ways.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from brightline.banks.formats._common import (
 )
 from brightline.banks.records import EntryRecord, InvalidRecord
 from brightline.errors import InvalidInput
+from brightline.signals.video import decode_video_hash, video_hash_to_threatexchange
 
 FROM_THREATEXCHANGE = {"video_md5": "md5", "video_sha256": "sha256"}
 """python-threatexchange signal type name -> Brightline name, where they differ."""
@@ -87,7 +92,19 @@ class HmaFormat:
                 or signal_type.startswith("#")
             ):
                 raise InvalidInput(f"signal type {record.signal_type!r} cannot be written as hma")
-            sink.write(f"{signal_type} {single_line(record.value, 'value', self.name)}\n")
+            value = record.value
+            if record.signal_type == "vpdq":
+                value = _threatexchange_vpdq(value)
+            sink.write(f"{signal_type} {single_line(value, 'value', self.name)}\n")
+
+
+def _threatexchange_vpdq(value: str) -> str:
+    """A stored vPDQ value in python-threatexchange's form. Formats write values as given
+    (banks validated them on the way in), so a value that is not a video hash is left as is."""
+    try:
+        return video_hash_to_threatexchange(decode_video_hash(value))
+    except InvalidInput:
+        return value
 
 
 def _records(stream: BinaryIO, skipped: Counter[str]) -> Iterator[Result]:
