@@ -63,3 +63,12 @@ class StorageError(BrightlineError):
 
 class UpstreamError(BrightlineError):
     """Something outside Brightline failed (a remote list, a webhook target)."""
+
+
+class FetchFailed(UpstreamError):
+    """The URL a client gave could not be fetched: unreachable, too slow, or an HTTP error.
+
+    A subclass of :class:`UpstreamError` (something outside Brightline failed), but the service
+    answers it with 422, not 502: the URL is the client's input, and the failure says nothing
+    about the health of Brightline or of anything it depends on.
+    """

@@ -54,6 +54,39 @@ class ServiceSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class WebhookSettings:
+    """How webhook deliveries are sent and retried (see docs/webhooks.md)."""
+
+    poll_seconds: float = 1.0
+    """How often each service worker looks for due deliveries."""
+    batch_size: int = 50
+    """Most deliveries one pass sends; a full pass is followed by another at once."""
+    timeout_seconds: float = 5.0
+    """Per request; a receiver that takes longer counts as a failed attempt."""
+    lease_seconds: float = 60.0
+    """How long a claimed delivery is reserved for its worker; must exceed the timeout, since a
+    delivery whose lease ran out may be sent again by another worker."""
+    max_attempts: int = 12
+    backoff_base_seconds: float = 5.0
+    backoff_cap_seconds: float = 3600.0
+    retention_days: int = 30
+    """Delivered deliveries older than this are deleted; failed ones are kept for review."""
+
+
+@dataclass(frozen=True, slots=True)
+class FloodGuardSettings:
+    """When an entry that suddenly matches far above its baseline is quarantined."""
+
+    enabled: bool = True
+    floor: int = 50
+    """An entry is never quarantined for this many matches in an hour or fewer."""
+    factor: float = 10.0
+    """... nor unless the hour's count exceeds this multiple of its mean hourly count."""
+    baseline_days: int = 7
+    """The window the mean hourly count is taken over (hours without matches count as 0)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     home: Path
     database_url: str
@@ -66,6 +99,8 @@ class Settings:
     video_sample_fps: float = 1.0
     max_video_decode_seconds: float = 600.0
     service: ServiceSettings = ServiceSettings()
+    webhooks: WebhookSettings = WebhookSettings()
+    flood_guard: FloodGuardSettings = FloodGuardSettings()
 
     @property
     def index_dir(self) -> Path:
@@ -132,6 +167,46 @@ def load_service_settings(environ: Mapping[str, str]) -> ServiceSettings:
     )
 
 
+def _bool_env(environ: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = environ.get(name, "").strip().lower()
+    if raw == "":
+        return default
+    if raw not in {"0", "1", "true", "false", "yes", "no"}:
+        raise InvalidInput(f"{name} must be a boolean, got {raw!r}")
+    return raw in {"1", "true", "yes"}
+
+
+def load_webhook_settings(environ: Mapping[str, str]) -> WebhookSettings:
+    env = environ
+    timeout = _float_env(env, "BRIGHTLINE_WEBHOOK_TIMEOUT_SECONDS", 5.0, 0.1, 120)
+    lease = _float_env(env, "BRIGHTLINE_WEBHOOK_LEASE_SECONDS", 60.0, 1, 86_400)
+    if lease <= timeout:
+        # A lease shorter than a request would let a second worker send it while the first waits.
+        raise InvalidInput("BRIGHTLINE_WEBHOOK_LEASE_SECONDS must exceed the webhook timeout")
+    return WebhookSettings(
+        poll_seconds=_float_env(env, "BRIGHTLINE_WEBHOOK_POLL_SECONDS", 1.0, 0.05, 3600),
+        batch_size=_int_env(env, "BRIGHTLINE_WEBHOOK_BATCH_SIZE", 50, 1, 10_000),
+        timeout_seconds=timeout,
+        lease_seconds=lease,
+        max_attempts=_int_env(env, "BRIGHTLINE_WEBHOOK_MAX_ATTEMPTS", 12, 1, 100),
+        backoff_base_seconds=_float_env(env, "BRIGHTLINE_WEBHOOK_BACKOFF_SECONDS", 5.0, 0.1, 3600),
+        backoff_cap_seconds=_float_env(
+            env, "BRIGHTLINE_WEBHOOK_BACKOFF_CAP_SECONDS", 3600.0, 1, 7 * 86_400
+        ),
+        retention_days=_int_env(env, "BRIGHTLINE_WEBHOOK_RETENTION_DAYS", 30, 1, 3650),
+    )
+
+
+def load_flood_guard_settings(environ: Mapping[str, str]) -> FloodGuardSettings:
+    env = environ
+    return FloodGuardSettings(
+        enabled=_bool_env(env, "BRIGHTLINE_FLOOD_GUARD", True),
+        floor=_int_env(env, "BRIGHTLINE_FLOOD_GUARD_FLOOR", 50, 1, 1 << 31),
+        factor=_float_env(env, "BRIGHTLINE_FLOOD_GUARD_FACTOR", 10.0, 1.0, 1e6),
+        baseline_days=_int_env(env, "BRIGHTLINE_FLOOD_GUARD_BASELINE_DAYS", 7, 1, 90),
+    )
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read settings from ``environ`` (default: the process environment)."""
     env = os.environ if environ is None else environ
@@ -157,4 +232,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             env, "BRIGHTLINE_MAX_VIDEO_DECODE_SECONDS", 600, 1, 86_400
         ),
         service=load_service_settings(env),
+        webhooks=load_webhook_settings(env),
+        flood_guard=load_flood_guard_settings(env),
     )

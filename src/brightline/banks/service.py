@@ -386,6 +386,14 @@ def set_entries_enabled(
     return _set_entries_enabled(session, and_(*conditions), enabled=enabled)
 
 
+def set_entry_enabled_by_id(*, session: Session, entry_id: int, enabled: bool) -> bool:
+    """Enable or disable one entry by id (the flood guard's quarantine and release); True if it
+    changed. Written to the change log like every other enable/disable, so indexes follow."""
+    serialize_entry_writes(session)
+    condition = and_(BankEntry.id == entry_id, BankEntry.enabled.is_(not enabled))
+    return _set_entries_enabled(session, condition, enabled=enabled) == 1
+
+
 def iter_entries(
     *,
     session: Session,

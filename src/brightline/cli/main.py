@@ -72,8 +72,10 @@ def _register_commands() -> None:
         db_commands,
         demo,
         hash_commands,
+        quarantine_commands,
         scan,
         serve,
+        webhook_commands,
     )
 
     cli.add_command(db_commands.db)
@@ -84,6 +86,10 @@ def _register_commands() -> None:
     cli.add_command(demo.demo)
     cli.add_command(serve.serve)
     cli.add_command(apikey_commands.apikey)
+    cli.add_command(webhook_commands.webhook)
+    # The flood guard's review commands belong with the other bank commands.
+    bank_commands.bank.add_command(quarantine_commands.quarantined)
+    bank_commands.bank.add_command(quarantine_commands.release)
 
 
 _register_commands()

@@ -19,7 +19,9 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from brightline import __version__
 from brightline.errors import StorageError
+from brightline.events.worker import deliver_forever
 from brightline.http import metrics
+from brightline.http.body_limit import BodyLimit, body_limit_for
 from brightline.http.problems import install_error_handlers
 from brightline.http.routes import banks, health, hma, match_events, matching
 from brightline.http.state import ServiceState
@@ -44,11 +46,18 @@ def _prepare_database(engine: Engine) -> None:
 
 
 async def _keep_indexes_synced(state: ServiceState) -> None:
+    """Sync every interval until cancelled. A sync already running in its thread is awaited
+    (shielded) on cancellation, so no thread still holds a connection when the engine goes."""
     interval = state.settings.service.index_sync_seconds
     while True:
         await asyncio.sleep(interval)
+        work = asyncio.ensure_future(asyncio.to_thread(_sync_once, state))
         try:
-            await asyncio.to_thread(_sync_once, state)
+            await asyncio.shield(work)
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                await work
+            raise
         except (SQLAlchemyError, StorageError) as exc:
             # Serve from the last good index; readiness reports the problem.
             state.ready = False
@@ -87,12 +96,19 @@ def create_app(settings: Settings) -> FastAPI:
         metrics.record_index_sizes(indexes.sizes())
         app.state.brightline = state
         syncing = asyncio.create_task(_keep_indexes_synced(state))
+        # Webhooks: every worker sends due deliveries from the outbox (leases prevent doubles).
+        delivering = asyncio.create_task(
+            deliver_forever(sessions, settings, on_report=metrics.record_webhook_report)
+        )
         try:
             yield
         finally:
             syncing.cancel()
+            delivering.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await syncing
+            with contextlib.suppress(asyncio.CancelledError):
+                await delivering
             indexes.save()
             engine.dispose()
 
@@ -103,6 +119,7 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    app.add_middleware(BodyLimit, max_bytes=body_limit_for(settings))
     metrics.install(app)
     for module in (health, matching, banks, match_events, hma):
         app.include_router(module.router)

@@ -26,6 +26,7 @@ from prometheus_client import multiprocess as prometheus_multiprocess
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from brightline.access import Principal, Role
+from brightline.events import DeliveryReport, queue_counts
 from brightline.http.auth import require
 from brightline.http.state import ServiceState, service_state
 
@@ -54,6 +55,13 @@ QUEUE_DEPTH = Gauge(
     multiprocess_mode="max",
 )
 
+WEBHOOK_ATTEMPTS = Counter(
+    "brightline_webhook_attempts_total",
+    "Webhook delivery attempts, by outcome: delivered, retrying (failed, will be retried) and "
+    "failed (the last attempt failed: given up until re-queued).",
+    ["outcome"],
+)
+
 QueueDepthReader = Callable[[ServiceState], Mapping[str, int]]
 _queue_readers: list[QueueDepthReader] = []
 
@@ -61,6 +69,24 @@ _queue_readers: list[QueueDepthReader] = []
 def add_queue_depth_reader(reader: QueueDepthReader) -> None:
     """Register a function read at every scrape that returns ``{queue name: depth}``."""
     _queue_readers.append(reader)
+
+
+def record_webhook_report(report: DeliveryReport) -> None:
+    """Count one delivery pass's attempts (called by the background delivery loop)."""
+    for outcome, count in (
+        ("delivered", report.delivered),
+        ("retrying", report.retrying),
+        ("failed", report.failed),
+    ):
+        if count:
+            WEBHOOK_ATTEMPTS.labels(outcome=outcome).inc(count)
+
+
+def webhook_queue_depths(state: ServiceState) -> Mapping[str, int]:
+    """Pending deliveries (the queue) and failed ones (waiting for a person): alert on both."""
+    with state.transaction() as session:
+        counts = queue_counts(session=session)
+    return {"webhook_deliveries": counts["pending"], "webhook_deliveries_failed": counts["failed"]}
 
 
 def record_index_sizes(sizes: Mapping[str, int]) -> None:
@@ -95,6 +121,8 @@ class RequestTimer:
                 time.perf_counter() - started
             )
 
+
+add_queue_depth_reader(webhook_queue_depths)
 
 router = APIRouter(tags=["operations"])
 

@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from brightline.errors import (
     BrightlineError,
     Conflict,
+    FetchFailed,
     ImportFailed,
     InvalidInput,
     NotFound,
@@ -35,6 +36,8 @@ _STATUS: list[tuple[type[BrightlineError], int, str]] = [
     (Conflict, 409, "conflict"),
     (UnsupportedContent, 422, "unsupported_content"),
     (Unhashable, 422, "unhashable"),
+    # A URL the client gave that cannot be fetched is the client's problem, not a bad gateway.
+    (FetchFailed, 422, "fetch_failed"),
     (UpstreamError, 502, "upstream_error"),
     (StorageError, 503, "storage_unavailable"),
 ]
@@ -74,6 +77,7 @@ def install_error_handlers(app: FastAPI) -> None:
             403: "forbidden",
             404: "not_found",
             405: "method_not_allowed",
+            413: "too_large",
         }
         response = problem(
             exc.status_code, code.get(exc.status_code, "http_error"), str(exc.detail)

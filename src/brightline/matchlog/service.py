@@ -1,8 +1,13 @@
-"""Record and query match events. The caller owns the transaction."""
+"""Record and query match events. The caller owns the transaction.
+
+Recording a match also counts it for the flood guard and queues a ``match`` webhook event, in the
+same transaction: a committed match is always counted and notified, a rolled-back one never is.
+"""
 
 from __future__ import annotations
 
 import enum
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -10,8 +15,12 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from brightline.errors import InvalidInput
+from brightline.events.flood_guard import count_matches
+from brightline.events.models import EventType
+from brightline.events.outbox import enqueue_events
 from brightline.matching.service import Match
 from brightline.matchlog.models import MatchEvent
+from brightline.settings import FloodGuardSettings
 from brightline.storage.base import utcnow
 
 MAX_PAGE = 1000
@@ -31,8 +40,14 @@ def record_matches(
     content_sha256: str | None = None,
     api_key_id: int | None = None,
     request_id: str | None = None,
+    flood_guard: FloodGuardSettings | None = None,
 ) -> list[int]:
-    """Append one event per match, in the caller's transaction; returns the event ids."""
+    """Append one event per match, in the caller's transaction; returns the event ids.
+
+    Each match also counts towards its entry's flood guard (``flood_guard``: the service's
+    settings; defaults when not given) and is queued as a ``match`` webhook event whose payload
+    says what matched and never anything about the content (no digest, file name or user text).
+    """
     if not matches:
         return []
     now = utcnow()
@@ -52,8 +67,43 @@ def record_matches(
         }
         for match in matches
     ]
-    ids = session.scalars(insert(MatchEvent).returning(MatchEvent.id), rows).all()
-    return [int(i) for i in ids]
+    # In parameter order, so each id pairs with its match for the webhook payloads below.
+    ids = [
+        int(i)
+        for i in session.scalars(
+            insert(MatchEvent).returning(MatchEvent.id, sort_by_parameter_order=True), rows
+        ).all()
+    ]
+    occurred_at = now.isoformat().replace("+00:00", "Z")
+    enqueue_events(
+        session=session,
+        event_type=EventType.MATCH,
+        events=[
+            (
+                f"match-{event_id}",
+                {
+                    "match_event_id": event_id,
+                    "bank": match.bank,
+                    "bank_id": match.bank_id,
+                    "entry_id": match.entry_id,
+                    "signal_type": match.signal_type,
+                    "value": match.value,
+                    "distance": match.distance,
+                    "source": source.value,
+                    "occurred_at": occurred_at,
+                },
+            )
+            for event_id, match in zip(ids, matches, strict=True)
+        ],
+        now=now,
+    )
+    count_matches(
+        session=session,
+        matches_by_entry=Counter(match.entry_id for match in matches),
+        now=now,
+        settings=flood_guard or FloodGuardSettings(),
+    )
+    return ids
 
 
 def query_match_events(

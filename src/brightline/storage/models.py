@@ -2,6 +2,7 @@
 
 from brightline.access.models import ApiKey
 from brightline.banks.models import Bank, BankEntry, EntryChange, VideoSignature
+from brightline.events.models import EntryMatchCount, EntryQuarantine, Webhook, WebhookDelivery
 from brightline.matchlog.models import MatchEvent
 from brightline.storage.meta import DatabaseMeta
 
@@ -11,6 +12,10 @@ __all__ = [
     "BankEntry",
     "DatabaseMeta",
     "EntryChange",
+    "EntryMatchCount",
+    "EntryQuarantine",
     "MatchEvent",
     "VideoSignature",
+    "Webhook",
+    "WebhookDelivery",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import tempfile
 import uuid
@@ -11,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request, UploadFile
 
 from brightline.access import Principal
-from brightline.errors import BrightlineError, InvalidInput
+from brightline.errors import BrightlineError, InvalidInput, Unhashable
 from brightline.http import metrics
 from brightline.http.auth import Matcher
 from brightline.http.problems import status_for
@@ -83,6 +84,7 @@ def lookup(
                 content_sha256=sha256.value if sha256 is not None and content.media_type else None,
                 api_key_id=principal.key_id,
                 request_id=uuid.uuid4().hex,
+                flood_guard=state.settings.flood_guard,
             )
             for match in result.matches:
                 metrics.MATCHES.labels(signal_type=match.signal_type, source=source.value).inc()
@@ -127,7 +129,7 @@ def match_hashes(request: Request, principal: Matcher, body: HashBatch) -> Batch
         try:
             results.append(ResultOut.of(_hash_lookup(state, query, principal, body.banks)))
         except BrightlineError as exc:
-            results.append(ResultOut.failed(status_for(exc)[1], str(exc)))
+            results.append(_failed(exc))
     return BatchOut(results=results)
 
 
@@ -154,12 +156,22 @@ def _hash_upload(state: ServiceState, upload: UploadFile) -> HashedContent:
         )
 
 
+EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
+
+
 def _require_hashed(content: HashedContent) -> None:
-    """Nothing at all could be computed (empty upload): that is the caller's error, a 422."""
+    """Nothing worth looking up (an empty body, or nothing computed): the caller's error, a 422.
+
+    Zero bytes still get digests, but looking them up would only "match" the empty-file entries
+    that real hash lists contain by mistake, so empty content is refused by its SHA-256.
+    """
+    sha256 = content.signal("sha256")
+    if sha256 is not None and sha256.value == EMPTY_SHA256:
+        raise Unhashable("empty", "the content is empty (0 bytes)")
     if not content.signals and content.video is None:
-        reason = content.unhashable.reason if content.unhashable else "empty"
-        detail = content.unhashable.detail if content.unhashable else "the content is empty"
-        raise HTTPException(422, f"{reason}: {detail}")
+        if content.unhashable is not None:
+            raise Unhashable(content.unhashable.reason, content.unhashable.detail)
+        raise Unhashable("empty", "nothing could be hashed from the content")
 
 
 @router.post("/file", response_model=ResultOut, responses=ERRORS, summary="Match an uploaded file")
@@ -185,12 +197,20 @@ def match_files(
     results = []
     for upload in files:
         content = _hash_upload(state, upload)
-        if not content.signals and content.video is None:
-            results.append(ResultOut.failed("empty", "the content is empty"))
+        try:
+            _require_hashed(content)
+        except Unhashable as exc:
+            results.append(_failed(exc))
             continue
         result = lookup(state, content, source=MatchSource.UPLOAD, principal=principal, banks=banks)
         results.append(ResultOut.of(result))
     return BatchOut(results=results)
+
+
+def _failed(exc: BrightlineError) -> ResultOut:
+    """One batch item's failure: the unhashable reason, else the error's stable code."""
+    reason = exc.reason if isinstance(exc, Unhashable) else status_for(exc)[1]
+    return ResultOut.failed(reason, str(exc).splitlines()[0] if str(exc) else reason)
 
 
 def _url_lookup(
@@ -222,7 +242,5 @@ def match_urls(request: Request, principal: Matcher, body: UrlBatch) -> BatchOut
         try:
             results.append(ResultOut.of(_url_lookup(state, url, principal, body.banks)))
         except BrightlineError as exc:
-            results.append(ResultOut.failed(status_for(exc)[1], str(exc)))
-        except HTTPException as exc:
-            results.append(ResultOut.failed("unhashable", str(exc.detail)))
+            results.append(_failed(exc))
     return BatchOut(results=results)
