@@ -1,5 +1,6 @@
 """Imports every table module so that the metadata is complete (for Alembic and tests)."""
 
+import brightline.review.models  # noqa: F401  (registers the review tables)
 from brightline.access.models import ApiKey
 from brightline.banks.models import Bank, BankEntry, EntryChange, VideoSignature
 from brightline.events.models import EntryMatchCount, EntryQuarantine, Webhook, WebhookDelivery
