@@ -72,3 +72,9 @@ class FetchFailed(UpstreamError):
     answers it with 422, not 502: the URL is the client's input, and the failure says nothing
     about the health of Brightline or of anything it depends on.
     """
+
+
+class EvidenceUnreadable(StorageError):
+    """An evidence object cannot be decrypted and verified: tampered with, truncated, reordered,
+    or sealed under a key this vault does not hold. Never answered with partial or unverified
+    bytes: evidence that cannot be proven intact is worthless and possibly misleading."""

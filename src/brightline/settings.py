@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from brightline.errors import InvalidInput
@@ -101,6 +101,10 @@ class Settings:
     service: ServiceSettings = ServiceSettings()
     webhooks: WebhookSettings = WebhookSettings()
     flood_guard: FloodGuardSettings = FloodGuardSettings()
+    evidence_key: str | None = field(default=None, repr=False)
+    """``BRIGHTLINE_EVIDENCE_KEY``: base64 of the 32-byte evidence vault key; when unset, a key
+    file under ``$BRIGHTLINE_HOME/keys`` is used (see docs/evidence.md). Kept out of ``repr`` so
+    that settings can be logged or shown in a traceback without leaking it."""
 
     @property
     def index_dir(self) -> Path:
@@ -234,4 +238,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         service=load_service_settings(env),
         webhooks=load_webhook_settings(env),
         flood_guard=load_flood_guard_settings(env),
+        evidence_key=env.get("BRIGHTLINE_EVIDENCE_KEY") or None,
     )

@@ -45,6 +45,13 @@ def _check_bank_name(name: str) -> str:
     return name
 
 
+def _check_description(description: str) -> str:
+    """PostgreSQL cannot store NUL in text (SQLite can): refuse it on both, the same way."""
+    if "\x00" in description:
+        raise InvalidInput("the description contains a NUL character")
+    return description
+
+
 def _check_threshold(threshold: int) -> int:
     if not 0 <= threshold <= 63:
         raise InvalidInput(f"PDQ threshold must be between 0 and 63, got {threshold}")
@@ -58,7 +65,12 @@ def create_bank(
     _check_threshold(pdq_threshold)
     if bank_exists(session=session, name=name):
         raise Conflict(f"a bank named {name!r} already exists")
-    bank = Bank(name=name, description=description, pdq_threshold=pdq_threshold, enabled=True)
+    bank = Bank(
+        name=name,
+        description=_check_description(description),
+        pdq_threshold=pdq_threshold,
+        enabled=True,
+    )
     session.add(bank)
     session.flush()
     return bank
@@ -104,7 +116,7 @@ def update_bank(
     if pdq_threshold is not None:
         bank.pdq_threshold = _check_threshold(pdq_threshold)
     if description is not None:
-        bank.description = description
+        bank.description = _check_description(description)
     session.flush()
     return bank
 
@@ -144,6 +156,8 @@ def _clean_text(name: str, value: str | None) -> str | None:
     value = value.strip()
     if not value:
         return None
+    if "\x00" in value:
+        raise InvalidInput(f"{name} contains a NUL character")
     limit = _TEXT_LIMITS.get(name)
     if limit is not None and len(value) > limit:
         raise InvalidInput(f"{name} longer than {limit} characters")
@@ -380,6 +394,8 @@ def set_entries_enabled(
         kind = registry.get(signal_type)
         conditions += [BankEntry.signal_type == kind.name, BankEntry.value == kind.normalize(value)]
     elif external_id is not None:
+        if "\x00" in external_id:
+            raise InvalidInput("the external id contains a NUL character")
         conditions.append(BankEntry.external_id == external_id)
     else:
         raise InvalidInput("name the entries: a value or an external id")

@@ -67,6 +67,7 @@ def cli(ctx: click.Context, verbose: int) -> None:
 
 def _register_commands() -> None:
     from brightline.cli import (
+        account_commands,
         apikey_commands,
         bank_commands,
         db_commands,
@@ -86,6 +87,7 @@ def _register_commands() -> None:
     cli.add_command(demo.demo)
     cli.add_command(serve.serve)
     cli.add_command(apikey_commands.apikey)
+    cli.add_command(account_commands.account)
     cli.add_command(webhook_commands.webhook)
     # The flood guard's review commands belong with the other bank commands.
     bank_commands.bank.add_command(quarantine_commands.quarantined)

@@ -20,9 +20,11 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from brightline import __version__
 from brightline.errors import StorageError
 from brightline.events.worker import deliver_forever
+from brightline.evidence import EvidenceStore
 from brightline.http import metrics
 from brightline.http.body_limit import BodyLimit, body_limit_for
 from brightline.http.problems import install_error_handlers
+from brightline.http.request_guards import NulGuard
 from brightline.http.routes import banks, health, hma, match_events, matching
 from brightline.http.state import ServiceState
 from brightline.matching.indexes import MatchIndexes
@@ -30,6 +32,7 @@ from brightline.settings import Settings, load_settings
 from brightline.signals import HashingLimits, default_registry
 from brightline.storage import create_engine_for, session_factory, upgrade_database
 from brightline.storage.migrate import schema_is_current
+from brightline.web import console_router
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +86,7 @@ def create_app(settings: Settings) -> FastAPI:
             indexes = await asyncio.to_thread(
                 MatchIndexes.open, session=session, index_dir=settings.index_dir
             )
+        await asyncio.to_thread(MatchIndexes.warm_up)
         state = ServiceState(
             settings=settings,
             engine=engine,
@@ -90,6 +94,7 @@ def create_app(settings: Settings) -> FastAPI:
             registry=default_registry(),
             indexes=indexes,
             limits=HashingLimits.from_settings(settings),
+            evidence=EvidenceStore.from_settings(settings),
         )
         state.auth.ttl = settings.service.auth_cache_seconds
         state.ready = True
@@ -120,9 +125,11 @@ def create_app(settings: Settings) -> FastAPI:
     )
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=body_limit_for(settings))
+    app.add_middleware(NulGuard)
     metrics.install(app)
     for module in (health, matching, banks, match_events, hma):
         app.include_router(module.router)
+    app.include_router(console_router())
     return app
 
 

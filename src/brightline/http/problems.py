@@ -11,7 +11,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from brightline.errors import (
@@ -85,6 +85,13 @@ def install_error_handlers(app: FastAPI) -> None:
         for name, value in (exc.headers or {}).items():
             response.headers[name] = value
         return response
+
+    @app.exception_handler(DataError)
+    async def refused_value(_request: Request, exc: DataError) -> JSONResponse:
+        # A value the database cannot hold (e.g. out of range): the request's fault, not a
+        # reason for clients to retry, which a 503 would tell them to do.
+        log.info("database refused a value: %s", type(exc.orig).__name__)
+        return problem(400, "invalid_input", "a value in the request cannot be stored or searched")
 
     @app.exception_handler(SQLAlchemyError)
     async def storage_error(_request: Request, exc: SQLAlchemyError) -> JSONResponse:

@@ -6,7 +6,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from brightline.matching.service import Match, MatchResult
 from brightline.signals import HashedContent
@@ -30,9 +30,45 @@ class HashBatch(BaseModel):
     banks: list[str] | None = Field(None, description="Only these banks (default: all).")
 
 
+NO_NUL = r"^[^\x00]*$"
+"""Pattern for subject fields: NUL cannot be stored in PostgreSQL text, so refuse it up front
+(a precise 422) rather than fail the flag's transaction after the media was kept."""
+NOT_BLANK = r"^[^\x00]*\S[^\x00]*$"
+"""Pattern for names that must hold something besides whitespace (and no NUL)."""
+SERVICE_MAX = 200
+USER_ID_MAX = 200
+NAME_MAX = 500
+PROFILE_URL_MAX = 2000
+"""Field limits of a review subject; the same as the review core's (``review.flagging``)."""
+
+
+class SubjectIn(BaseModel):
+    """Who posted the content, as the platform knows them: a match then opens a review case.
+
+    Personal data, stored as given in the review tables and never logged.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    service: str = Field(
+        min_length=1, max_length=SERVICE_MAX, pattern=NOT_BLANK, examples=["example-forum"]
+    )
+    user_id: str = Field(
+        min_length=1, max_length=USER_ID_MAX, pattern=NOT_BLANK, examples=["user-0001"]
+    )
+    display_name: str | None = Field(None, max_length=NAME_MAX, pattern=NO_NUL)
+    screen_name: str | None = Field(None, max_length=NAME_MAX, pattern=NO_NUL)
+    profile_url: str | None = Field(None, max_length=PROFILE_URL_MAX, pattern=NO_NUL)
+
+
 class UrlQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
     url: str = Field(max_length=4096, examples=["https://media.example.net/upload/1.jpg"])
+    subject: SubjectIn | None = Field(
+        None, description="Flag matching content for review under this platform user."
+    )
+    uploaded_at: AwareDatetime | None = Field(
+        None, description="When the user uploaded the content (ISO 8601 with a UTC offset)."
+    )
 
 
 class UrlBatch(BaseModel):
@@ -75,9 +111,18 @@ class ResultOut(BaseModel):
     low_quality: bool = False
     unhashable: UnhashableOut | None = None
     matches: list[MatchOut] = []
+    case_id: int | None = Field(
+        default=None,
+        description="The review case the content was flagged into (only with a subject).",
+    )
+    job_id: int | None = Field(
+        default=None, description="The review job that holds the flagged item."
+    )
 
     @classmethod
-    def of(cls, result: MatchResult) -> ResultOut:
+    def of(
+        cls, result: MatchResult, *, case_id: int | None = None, job_id: int | None = None
+    ) -> ResultOut:
         return cls(
             status=result.status.value,
             signals=signals_of(result.content),
@@ -92,6 +137,8 @@ class ResultOut(BaseModel):
                 else None
             ),
             matches=[MatchOut.of(match) for match in result.matches],
+            case_id=case_id,
+            job_id=job_id,
         )
 
     @classmethod

@@ -12,6 +12,7 @@ from fastapi import Request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from brightline.evidence import EvidenceStore
 from brightline.http.auth_cache import AuthCache
 from brightline.matching.indexes import MatchIndexes
 from brightline.matching.service import pdq_query_distance
@@ -28,6 +29,8 @@ class ServiceState:
     registry: SignalTypeRegistry
     indexes: MatchIndexes
     limits: HashingLimits
+    evidence: EvidenceStore
+    """Where media that matched is kept, encrypted, when a request flags it for review."""
     auth: AuthCache = field(default_factory=AuthCache)
     ready: bool = False
     _distance: tuple[int, float] | None = None

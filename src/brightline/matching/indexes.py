@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+import numpy as np
 from sqlalchemy.orm import Session
 
 from brightline.index import PDQIndex
@@ -74,6 +75,13 @@ class MatchIndexes:
                 session=session, index_dir=index_dir, signal_type=VIDEO_SIGNAL, save=save
             ),
         )
+
+    @staticmethod
+    def warm_up() -> None:
+        """Run one query through a throwaway index so the compiled search kernels are loaded
+        (or compiled, on a cold cache) now, not inside the first request a worker serves."""
+        probe = np.zeros((1, 32), np.uint8)
+        PDQIndex.build(probe, np.zeros(1, np.int64)).query_many(probe, 31)
 
     def read(self, use: Callable[[PDQIndex, PDQIndex], T]) -> T:
         """Run ``use(image_index, video_index)`` while no sync can change them."""

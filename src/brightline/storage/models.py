@@ -1,5 +1,6 @@
 """Imports every table module so that the metadata is complete (for Alembic and tests)."""
 
+import brightline.accounts.models  # registers the console account tables
 import brightline.review.models  # noqa: F401  (registers the review tables)
 from brightline.access.models import ApiKey
 from brightline.banks.models import Bank, BankEntry, EntryChange, VideoSignature
