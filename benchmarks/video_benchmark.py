@@ -8,6 +8,7 @@ files in the same run for a speed ratio.
 
     .venv/bin/python benchmarks/video_benchmark.py --heights 480 720 --seconds 30
     .venv/bin/python benchmarks/video_benchmark.py --vpdq-python /tmp/probe/venv/bin/python
+    .venv/bin/python benchmarks/video_benchmark.py --long-minutes 120   # memory on 2 hours
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ def _child_brightline(path: str) -> dict[str, float]:
     from brightline.signals.video import hash_video_file
 
     start = time.perf_counter()
-    result = hash_video_file(Path(path))
+    result = hash_video_file(Path(path), max_decode_seconds=86_400)  # long files: no budget
     elapsed = time.perf_counter() - start
     return {
         "seconds": elapsed,
@@ -80,16 +81,59 @@ def _generate(directory: Path, height: int, seconds: float) -> Path:
     return path
 
 
+def _long_video(directory: Path, minutes: int) -> Path:
+    """A ``minutes``-long 1080p30 H.264 file: one generated minute, its packets remuxed end to
+    end (encoding two hours would take longer than hashing them)."""
+    import av
+
+    segment = _generate(directory, 1080, 60.0)
+    path = directory / f"long_{minutes}min_1080p.mp4"
+    with av.open(str(segment)) as source:
+        stream = source.streams.video[0]
+        packets = [packet for packet in source.demux(stream) if packet.size]
+        step = round(60 / stream.time_base)
+        with av.open(str(path), "w") as out:
+            target = out.add_stream_from_template(stream)
+            for copy in range(minutes):
+                for packet in packets:
+                    clone = av.Packet(bytes(packet))
+                    clone.pts = packet.pts + copy * step
+                    clone.dts = packet.dts + copy * step
+                    clone.is_keyframe = packet.is_keyframe
+                    clone.time_base = stream.time_base
+                    clone.stream = target
+                    out.mux(clone)
+    segment.unlink()
+    return path
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--heights", type=int, nargs="+", default=[480, 720, 1080])
     parser.add_argument("--seconds", type=float, default=30.0, help="length of each test video")
     parser.add_argument("--repeat", type=int, default=2, help="runs per file; the best is kept")
     parser.add_argument("--vpdq-python", default=sys.executable)
+    parser.add_argument(
+        "--long-minutes",
+        type=int,
+        default=0,
+        help="instead: hash one 1080p file this many minutes long and report its peak memory",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(_child_brightline(args.child)))
+        return
+    if args.long_minutes:
+        with tempfile.TemporaryDirectory() as scratch:
+            path = _long_video(Path(scratch), args.long_minutes)
+            result = _run_child([sys.executable, __file__, "--child", str(path)])
+        print("| length | frames | video s / wall s | peak RSS MB |")
+        print("|---|---|---|---|")
+        print(
+            f"| {args.long_minutes} min 1080p30 | {int(result['frames'])} | "
+            f"{args.long_minutes * 60 / result['seconds']:.1f} | {result['peak_rss_mb']:.0f} |"
+        )
         return
 
     with_vpdq = _vpdq_available(args.vpdq_python)

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from brightline.cli.context import CliContext
+from brightline.demo.console_seed import seed_console
 from brightline.demo.runner import DEMO_BANK, VIDEO_ALTERATIONS, run_demo
 from brightline.demo.standins import ALTERATIONS
 from brightline.scanning.workers import default_workers
@@ -82,6 +83,25 @@ def demo(obj: CliContext, workdir: Path | None, banked: int, decoys: int) -> Non
     console.print(videos)
     console.print(
         f"false video matches {report.video_false_matches}/{report.video_decoys} decoy videos"
+    )
+    uploads = sorted((target / "to-scan").glob("standin-00[0-5]-*.jpg"))
+    seed = seed_console(
+        sessions=obj.sessions, settings=obj.settings, registry=obj.registry, uploads=uploads
+    )
+    if seed.cases < 0:
+        console.print("review console: sample cases from an earlier run kept")
+    else:
+        console.print(
+            f"review console: {seed.flagged} matched uploads flagged into {seed.cases} sample "
+            "cases of synthetic users"
+        )
+    console.print(f"console accounts (new passwords each run, also in {seed.accounts_file}):")
+    for name, password in seed.passwords.items():
+        console.print(f"  {name}  {password}", soft_wrap=True)
+    console.print(
+        f"open the console: BRIGHTLINE_HOME={obj.settings.home} brightline serve, then "
+        "http://127.0.0.1:8000/console",
+        soft_wrap=True,
     )
     console.print("all images and videos are generated benign stand-ins, not real material")
     example = target / "to-scan" / "standin-000-rotate_90.jpg"
