@@ -18,14 +18,23 @@ class AuthCache:
         self.ttl = ttl
         self._entries: dict[str, tuple[Principal | None, float]] = {}
 
-    def lookup(self, secret: str, verify: Callable[[str], Principal | None]) -> Principal | None:
-        digest = digest_of(secret)
-        now = time.monotonic()
-        cached = self._entries.get(digest)
-        if cached is not None and cached[1] > now:
-            return cached[0]
-        principal = verify(secret)
+    def cached(self, secret: str) -> tuple[bool, Principal | None]:
+        """``(True, principal or None)`` when ``secret`` was verified within the last ``ttl``
+        seconds, else ``(False, None)``: the answer costs no query and no thread."""
+        cached = self._entries.get(digest_of(secret))
+        if cached is not None and cached[1] > time.monotonic():
+            return True, cached[0]
+        return False, None
+
+    def remember(self, secret: str, principal: Principal | None) -> None:
         if len(self._entries) >= MAX_CACHED_KEYS:
             self._entries.clear()  # a flood of made-up keys must not grow memory without bound
-        self._entries[digest] = (principal, now + self.ttl)
+        self._entries[digest_of(secret)] = (principal, time.monotonic() + self.ttl)
+
+    def lookup(self, secret: str, verify: Callable[[str], Principal | None]) -> Principal | None:
+        hit, principal = self.cached(secret)
+        if hit:
+            return principal
+        principal = verify(secret)
+        self.remember(secret, principal)
         return principal

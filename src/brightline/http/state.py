@@ -35,6 +35,15 @@ class ServiceState:
     ready: bool = False
     _distance: tuple[int, float] | None = None
 
+    def cached_pdq_query_distance(self) -> int | None:
+        """The distance read by :meth:`pdq_query_distance`, if still fresh; None if it must be
+        read again (which needs a session)."""
+        if self._distance is None:
+            return None
+        if time.monotonic() - self._distance[1] > self.settings.service.index_sync_seconds:
+            return None
+        return self._distance[0]
+
     def pdq_query_distance(self, session: Session) -> int:
         """How far PDQ lookups search: the largest enabled bank threshold, re-read at most once
         per index sync interval (it is one query saved on every lookup). A threshold raised

@@ -13,10 +13,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 from fastapi import APIRouter, Form, HTTPException, Query, Request, UploadFile
 from pydantic import AwareDatetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from brightline.access import Principal
 from brightline.errors import BrightlineError, InvalidInput, Unhashable
@@ -40,6 +42,7 @@ from brightline.http.schemas import (
     UrlQuery,
 )
 from brightline.http.state import ServiceState, service_state
+from brightline.index import PDQIndex
 from brightline.intake.fetching import FetchLimits, fetch_to_file
 from brightline.matching.service import MatchResult, content_from_hash, match_content
 from brightline.matchlog import MatchEvent, MatchSource, record_matches
@@ -231,17 +234,46 @@ def _hash_lookup(
     return lookup(state, content, source=MatchSource.HASH, principal=principal, banks=banks)
 
 
+def _certainly_no_match(state: ServiceState, content: HashedContent) -> bool:
+    """True when ``content`` is one PDQ hash and the image index has no candidate for it.
+
+    That answer needs neither the database nor a worker thread, and it is the answer to nearly
+    every lookup a platform makes. Anything else (a candidate to check against its bank, an
+    exact hash to look up, a stale query distance) goes the full way.
+    """
+    if content.video is not None or len(content.signals) != 1:
+        return False
+    [signal] = content.signals
+    distance = state.cached_pdq_query_distance()
+    if signal.signal_type != "pdq" or distance is None:
+        return False
+    query = np.frombuffer(bytes.fromhex(signal.value), dtype=np.uint8).reshape(1, 32)
+
+    def candidates(images: PDQIndex, _videos: PDQIndex) -> list[list[tuple[int, int]]]:
+        return images.query_many(query, distance) if len(images) else []
+
+    return not any(state.indexes.read(candidates))
+
+
 @router.get("/hash", response_model=ResultOut, responses=ERRORS, summary="Look up one hash")
-def match_hash(
+async def match_hash(
     request: Request,
     principal: Matcher,
     signal_type: Annotated[str, Query(max_length=64, examples=["pdq"])],
     value: Annotated[str, Query(max_length=100_000)],
     banks: Banks = None,
 ) -> ResultOut:
+    """A PDQ hash with no candidate in the index is answered on the event loop; every other
+    lookup runs in a worker thread (it reads the database, and records matches)."""
     state = service_state(request)
-    query = HashQuery(signal_type=signal_type, value=value)
-    return ResultOut.of(_hash_lookup(state, query, principal, banks))
+    content = content_from_hash(registry=state.registry, signal_type=signal_type, value=value)
+    if _certainly_no_match(state, content):
+        metrics.LOOKUPS.labels(source=MatchSource.HASH.value).inc()
+        return ResultOut.of(MatchResult(content=content, matches=(), low_quality=False))
+    result = await run_in_threadpool(
+        lookup, state, content, source=MatchSource.HASH, principal=principal, banks=banks
+    )
+    return ResultOut.of(result)
 
 
 @router.post("/hashes", response_model=BatchOut, responses=ERRORS, summary="Look up many hashes")
