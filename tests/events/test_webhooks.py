@@ -7,6 +7,7 @@ is asserted about how long anything took.
 from __future__ import annotations
 
 import json
+import logging
 import random
 import threading
 from collections.abc import Iterator
@@ -36,6 +37,7 @@ from brightline.events import (
     sign,
     verify_signature,
 )
+from brightline.events.delivery import _claim
 from brightline.matchlog import MatchSource, record_matches
 from brightline.settings import FloodGuardSettings
 from brightline.storage import create_engine_for, session_factory
@@ -109,6 +111,39 @@ def test_delivery_is_signed_and_the_signature_verifies(
     }
     assert (delivery.status, delivery.attempts, delivery.delivered_at) == ("delivered", 1, NOW)
     assert deliver_due(sessions, client, now=NOW + timedelta(hours=1)).attempted == 0
+
+
+def test_a_malformed_signature_or_timestamp_is_refused_not_raised() -> None:
+    """Receivers pass whatever the sender put in the headers: a non-ASCII signature and a
+    timestamp too large for a float must answer False, never raise."""
+    body = b'{"type":"match"}'
+    at = NOW.timestamp()
+    timestamp = str(int(at))
+    valid = sign("whsec_x", timestamp, body)
+    assert not verify_signature("whsec_x", timestamp, body, "v1=\u00e9\u00e9", 300, now=at)
+    assert verify_signature("whsec_x", timestamp, body, f"v1=\u00e9, {valid}", 300, now=at)
+    assert not verify_signature("whsec_x", "9" * 400, body, valid, 300, now=at)
+
+
+def test_a_claimed_delivery_and_the_request_log_never_show_the_secret_or_url_path(
+    sessions: sessionmaker[Session],
+    receiver: Receiver,
+    client: httpx.Client,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    _, secret = add_hook(sessions, f"{receiver.url}/tok-123?key=abc")
+    enqueue(sessions)
+    claimed = _claim(sessions, only_delivery(sessions).id, NOW, timedelta(seconds=60))
+    assert claimed is not None
+    assert secret not in repr(claimed)
+    assert "tok-123" not in repr(claimed)
+
+    with caplog.at_level(logging.INFO, logger="httpx"):
+        assert deliver_due(sessions, client, now=NOW + timedelta(minutes=2)).delivered == 1
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "HTTP Request: POST http://127.0.0.1:" in logged
+    assert "tok-123" not in logged
+    assert "key=abc" not in logged
 
 
 def test_server_errors_are_retried_with_backoff_then_delivered(

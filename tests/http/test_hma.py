@@ -441,7 +441,8 @@ def fake_fetch(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         path.write_bytes(_png(23))
         return path
 
-    monkeypatch.setattr("brightline.http.routes.hma.fetch_to_file", fetch_to_file)
+    # The HMA routes fetch through the v1 routes' fetcher (one SSRF-safe path for both).
+    monkeypatch.setattr("brightline.http.routes.matching.fetch_to_file", fetch_to_file)
     return fetched
 
 
@@ -532,6 +533,10 @@ def test_in_networks_needs_an_ip_inside_a_listed_network() -> None:
     assert not _in_networks("192.168.1.1", ("10.0.0.0/8",))
     assert not _in_networks("testclient", ("10.0.0.0/8",))
     assert not _in_networks("10.1.2.3", ())
+    # A dual-stack listener's IPv4 client, and a network written with host bits.
+    assert _in_networks("::ffff:10.1.2.3", ("10.0.0.0/8",))
+    assert not _in_networks("::ffff:192.168.1.1", ("10.0.0.0/8",))
+    assert _in_networks("10.1.2.3", ("10.0.0.1/8",))
 
 
 def test_open_network_needs_no_key_but_only_on_hma_routes(

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import threading
 import time
+from types import SimpleNamespace
+from typing import Any, cast
 
+import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 
 from brightline.access import Role
+from brightline.http import app as app_module
+from brightline.http import metrics
 from tests.http.conftest import auth
 
 PDQ = "f" * 64
@@ -107,3 +116,110 @@ def test_bad_hashes_and_batches_get_precise_4xx(client: TestClient, keys: dict[R
         headers=matcher | {"content-type": "application/json"},
     )
     assert malformed.status_code == 422
+
+
+def test_the_index_sync_loop_survives_an_error_that_is_not_the_databases(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An unexpected error in one sync (a malformed stored hash, say) must not end the loop:
+    the worker would serve a stale index forever while reporting ready."""
+    results: list[bool] = []
+    synced_again = threading.Event()
+
+    def flaky_sync(state: Any) -> None:
+        results.append(state.ready)
+        if len(results) == 1:
+            raise ValueError("a malformed stored hash")
+        state.ready = True
+        synced_again.set()
+
+    monkeypatch.setattr(app_module, "_sync_once", flaky_sync)
+    state = SimpleNamespace(
+        settings=SimpleNamespace(service=SimpleNamespace(index_sync_seconds=0)), ready=True
+    )
+
+    async def run() -> bool:
+        loop = asyncio.create_task(app_module._keep_indexes_synced(cast(Any, state)))
+        while not synced_again.is_set() and not loop.done():
+            await asyncio.sleep(0.01)
+        survived = not loop.done()
+        loop.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await loop
+        return survived
+
+    assert asyncio.run(run())
+    assert results[:2] == [True, False]  # the failure was reported as not ready
+    assert state.ready
+
+
+@pytest.mark.parametrize("since", ["9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00+05:00"])
+def test_a_match_log_time_at_the_edge_of_the_calendar_is_a_400(
+    client: TestClient, keys: dict[Role, str], since: str
+) -> None:
+    """It overflows when converted to UTC: the caller's mistake, never a 503."""
+    answer = client.get(
+        "/v1/match-events", params={"since": since}, headers=auth(keys[Role.AUDITOR])
+    )
+    assert answer.status_code == 400
+    assert answer.json()["error"] == "invalid_input"
+
+
+def test_request_metrics_do_not_grow_a_series_per_made_up_method(client: TestClient) -> None:
+    assert client.request("BRIGHTLINEPROBE", "/health").status_code == 405
+    methods = {
+        sample.labels["method"]
+        for family in metrics.REQUEST_SECONDS.collect()
+        for sample in family.samples
+    }
+    assert "BRIGHTLINEPROBE" not in methods
+    assert "other" in methods
+
+
+def test_queue_depth_reports_the_newest_reading_across_worker_processes() -> None:
+    """Only the worker answering a scrape sets it, so the maximum over workers would be stale."""
+    assert metrics.QUEUE_DEPTH._multiprocess_mode in {"mostrecent", "livemostrecent"}
+
+
+def test_a_lookup_holds_no_database_connection_while_it_waits_for_the_index(
+    client: TestClient, keys: dict[Role, str]
+) -> None:
+    """A lookup that waited for the read lock while holding a pooled connection could stall a
+    sync that holds the write lock and waits for a connection (once the pool is used up)."""
+    state = client.app.state.brightline  # type: ignore[attr-defined]
+    held: dict[int, int] = {}
+    at_read: list[int] = []
+
+    def checked_out(*_: object) -> None:
+        held[threading.get_ident()] = held.get(threading.get_ident(), 0) + 1
+
+    def checked_in(*_: object) -> None:
+        held[threading.get_ident()] = held.get(threading.get_ident(), 0) - 1
+
+    class WatchedIndexes:
+        def __init__(self, inner: Any) -> None:
+            self.inner = inner
+
+        def read(self, use: Any) -> Any:
+            at_read.append(held.get(threading.get_ident(), 0))
+            return self.inner.read(use)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.inner, name)
+
+    event.listen(state.engine, "checkout", checked_out)
+    event.listen(state.engine, "checkin", checked_in)
+    state.indexes = WatchedIndexes(state.indexes)
+    state._distance = None  # stale: the lookup must read the query distance
+    try:
+        answer = client.get(
+            "/v1/match/hash",
+            params={"signal_type": "pdq", "value": PDQ},
+            headers=auth(keys[Role.MATCHER]),
+        )
+    finally:
+        state.indexes = state.indexes.inner
+        event.remove(state.engine, "checkout", checked_out)
+        event.remove(state.engine, "checkin", checked_in)
+    assert answer.status_code == 200
+    assert at_read == [0]

@@ -317,6 +317,9 @@ def test_http_errors_and_unreachable_hosts_are_upstream_failures(
         ("http://example.com:abc/", "is malformed"),
         ("http:///a.jpg", "has no host"),
         ("http://exa mple.com/", "not a valid DNS name"),
+        ("http://media..example.com/", "not a valid DNS name"),
+        (f"http://{'a' * 64}.example.com/", "not a valid DNS name"),
+        ("http://-media.example.com/", "not a valid DNS name"),
     ],
 )
 def test_malformed_and_unsupported_urls_are_invalid_input(

@@ -18,7 +18,7 @@ import logging
 import random
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import httpx
@@ -31,6 +31,29 @@ from brightline.settings import WebhookSettings
 from brightline.storage.base import utcnow
 
 log = logging.getLogger(__name__)
+
+
+class _OriginOnly(logging.Filter):
+    """Cuts httpx's INFO line of every request (``HTTP Request: POST <url> ...``) down to the
+    URL's origin: a receiver's URL path or query often holds its token, and must not be logged.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if (
+            str(record.msg).startswith("HTTP Request:")
+            and isinstance(args, tuple)
+            and len(args) > 1
+            and isinstance(args[1], httpx.URL)
+        ):
+            url = args[1]
+            record.args = (args[0], f"{url.scheme}://{url.netloc.decode('ascii')}", *args[2:])
+        return True
+
+
+_httpx_log = logging.getLogger("httpx")
+if not any(isinstance(existing, _OriginOnly) for existing in _httpx_log.filters):
+    _httpx_log.addFilter(_OriginOnly())
 
 SIGNATURE_VERSION = "v1"
 DEFAULT_TOLERANCE_SECONDS = 300
@@ -86,8 +109,9 @@ class _Claimed:
     payload: str
     attempts: int
     created_at: datetime
-    url: str
-    secret: str
+    url: str = field(repr=False)
+    """Kept out of ``repr``, as is the secret: a receiver's URL often carries its own token."""
+    secret: str = field(repr=False)
 
 
 def sign(secret: str, timestamp: int | str, body: bytes | str) -> str:
@@ -118,15 +142,18 @@ def verify_signature(
     ``v1=`` values (e.g. while a secret is rotated); any one valid value is enough. Comparison is
     constant-time.
     """
+    current = time.time() if now is None else now
     try:
         sent_at = int(str(timestamp).strip())
-    except ValueError:
+        # A timestamp of hundreds of digits overflows the float subtraction: not a number here.
+        if abs(current - sent_at) > tolerance:
+            return False
+    except (ValueError, OverflowError):
         return False
-    current = time.time() if now is None else now
-    if abs(current - sent_at) > tolerance:
-        return False
-    expected = sign(secret, sent_at, body)
-    candidates = [part.strip() for part in header.split(",")]
+    expected = sign(secret, sent_at, body).encode()
+    # Compared as bytes: compare_digest refuses str with non-ASCII characters (TypeError), and
+    # the header is whatever the sender put there.
+    candidates = [part.strip().encode("utf-8", "replace") for part in header.split(",")]
     return any(hmac.compare_digest(expected, candidate) for candidate in candidates)
 
 

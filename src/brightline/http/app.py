@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from sqlalchemy import Engine, inspect
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import OperationalError
 
 from brightline import __version__
 from brightline.errors import StorageError
@@ -61,8 +61,11 @@ async def _keep_indexes_synced(state: ServiceState) -> None:
             with contextlib.suppress(Exception):
                 await work
             raise
-        except (SQLAlchemyError, StorageError) as exc:
-            # Serve from the last good index; readiness reports the problem.
+        except Exception as exc:
+            # Serve from the last good index; readiness reports the problem. Any error, not only
+            # the database's: one that escaped would end the loop for good (the index would go
+            # stale while the worker still reported ready) and resurface at shutdown, skipping
+            # the index save and the engine's disposal.
             state.ready = False
             log.warning("index sync failed: %s", type(exc).__name__)
 

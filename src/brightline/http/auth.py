@@ -96,13 +96,21 @@ def require_or_open_network(*roles: Role) -> Callable[[Request], Awaitable[Princ
 
 
 def _in_networks(host: str, networks: tuple[str, ...]) -> bool:
+    """Whether the client ``host`` is in one of ``networks``.
+
+    A dual-stack listener reports IPv4 clients as ``::ffff:a.b.c.d``: they are judged by their
+    IPv4 address, as the operator wrote the networks. Host bits in a network (``10.0.0.1/8``)
+    are ignored, as the settings loader does, rather than failing every keyless request.
+    """
     if not networks:
         return False
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
         return False
-    return any(address in ipaddress.ip_network(network) for network in networks)
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return any(address in ipaddress.ip_network(network, strict=False) for network in networks)
 
 
 Matcher = Annotated[Principal, Depends(require(Role.MATCHER))]

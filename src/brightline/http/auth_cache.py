@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 
 from brightline.access import Principal
 from brightline.access.service import digest_of
@@ -30,11 +29,3 @@ class AuthCache:
         if len(self._entries) >= MAX_CACHED_KEYS:
             self._entries.clear()  # a flood of made-up keys must not grow memory without bound
         self._entries[digest_of(secret)] = (principal, time.monotonic() + self.ttl)
-
-    def lookup(self, secret: str, verify: Callable[[str], Principal | None]) -> Principal | None:
-        hit, principal = self.cached(secret)
-        if hit:
-            return principal
-        principal = verify(secret)
-        self.remember(secret, principal)
-        return principal

@@ -52,7 +52,9 @@ QUEUE_DEPTH = Gauge(
     "brightline_queue_depth",
     "Items waiting in a durable queue (e.g. webhook deliveries), by queue.",
     ["queue"],
-    multiprocess_mode="max",
+    # Set by whichever worker answers a scrape: the newest value is the truth. ``max`` would
+    # keep reporting another worker's reading from an earlier scrape after the queue drained.
+    multiprocess_mode="mostrecent",
 )
 
 WEBHOOK_ATTEMPTS = Counter(
@@ -61,6 +63,10 @@ WEBHOOK_ATTEMPTS = Counter(
     "failed (the last attempt failed: given up until re-queued).",
     ["outcome"],
 )
+
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+"""Methods recorded by name; any other is ``other``: a client can send any token as a method,
+and each would otherwise add label series that live as long as the process."""
 
 QueueDepthReader = Callable[[ServiceState], Mapping[str, int]]
 _queue_readers: list[QueueDepthReader] = []
@@ -117,7 +123,8 @@ class RequestTimer:
         finally:
             route = scope.get("route")
             template = getattr(route, "path", "unmatched")
-            REQUEST_SECONDS.labels(scope["method"], template, str(status["code"])).observe(
+            method = scope["method"] if scope["method"] in _METHODS else "other"
+            REQUEST_SECONDS.labels(method, template, str(status["code"])).observe(
                 time.perf_counter() - started
             )
 

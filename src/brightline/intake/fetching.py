@@ -58,7 +58,10 @@ IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 SCHEMES = frozenset({"http", "https"})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 CHUNK_BYTES = 64 * 1024
-_HOSTNAME = re.compile(r"^[a-z0-9_](?:[a-z0-9_.-]{0,252})$")
+_LABEL = r"[a-z0-9_][a-z0-9_-]{0,62}"
+_HOSTNAME = re.compile(rf"{_LABEL}(?:\.{_LABEL})*\.?")
+"""A DNS name: labels of 1-63 characters, a trailing dot allowed (checked with ``fullmatch``, and
+253 characters at most). An empty or overlong label is the URL's fault (400), not a failed fetch."""
 _CGNAT = ipaddress.IPv4Network("100.64.0.0/10")
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 
@@ -163,7 +166,7 @@ def _parse(url: str, *, redirected: bool) -> httpx.URL:
     host = _host(parsed)
     if not host:
         raise InvalidInput(f"{where} has no host")
-    if _literal(host) is None and not _HOSTNAME.match(host):
+    if _literal(host) is None and (len(host) > 253 or not _HOSTNAME.fullmatch(host)):
         raise InvalidInput(f"{where} has a host that is not a valid DNS name")
     return parsed
 

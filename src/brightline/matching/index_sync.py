@@ -68,6 +68,20 @@ class _NewRows:
 
 
 @dataclass(frozen=True)
+class PendingSync:
+    """What one sync read from the database, ready to apply to the index."""
+
+    hashes: NDArray[np.uint8] | None
+    ids: NDArray[np.int64] | None
+    disabled: list[int]
+    last_entry_id: int
+    enable: list[int]
+    disable: list[int]
+    last_change_id: int
+    changes: int
+
+
+@dataclass(frozen=True)
 class SyncCounts:
     added: int
     changes: int
@@ -180,7 +194,14 @@ class SyncedPDQIndex:
         return [video_frame_id(entry, n) for entry, count in counts for n in range(count)]
 
     def sync(self, *, session: Session) -> SyncCounts:
-        started = time.perf_counter()
+        return self.apply(self.fetch(session=session))
+
+    def fetch(self, *, session: Session) -> PendingSync:
+        """Read what changed since the last sync, without touching the index.
+
+        Kept apart from :meth:`apply` so that a server can do the database reads while queries
+        go on, and hold its index lock only for the in-memory update.
+        """
         new_hashes: list[NDArray[np.uint8]] = []
         new_ids: list[NDArray[np.int64]] = []
         disabled: list[int] = []
@@ -190,17 +211,6 @@ class SyncedPDQIndex:
             new_ids.append(chunk.ids)
             disabled += chunk.disabled
             last_entry_id = chunk.last_entry_id
-        added = sum(len(ids) for ids in new_ids)
-        if added:
-            hashes, ids = np.concatenate(new_hashes), np.concatenate(new_ids)
-            if len(self.index) == 0:
-                # One build is far cheaper than many incremental adds (it sorts each table once).
-                self.index = PDQIndex.build(hashes, ids)
-            else:
-                self.index.add(hashes, ids)
-            if disabled:
-                self.index.disable(disabled)
-        self.state.last_entry_id = last_entry_id
 
         # Replay the change log, collapsed to each entry's last state: one pass per direction.
         # The upper bound is read first: under READ COMMITTED each statement sees newer commits,
@@ -222,21 +232,46 @@ class SyncedPDQIndex:
         ):
             latest[change.entry_id] = change.enabled
             changes += 1
-        known = [(i, on) for i, on in latest.items() if i <= self.state.last_entry_id]
-        if known:
-            self.index.enable(self._index_ids(session, [i for i, on in known if on]))
-            self.index.disable(self._index_ids(session, [i for i, on in known if not on]))
-        self.state.last_change_id = max(self.state.last_change_id, last_change)
-        if added or changes:
+        known = [(i, on) for i, on in latest.items() if i <= last_entry_id]
+        return PendingSync(
+            hashes=np.concatenate(new_hashes) if new_hashes else None,
+            ids=np.concatenate(new_ids) if new_ids else None,
+            disabled=disabled,
+            last_entry_id=last_entry_id,
+            enable=self._index_ids(session, [i for i, on in known if on]),
+            disable=self._index_ids(session, [i for i, on in known if not on]),
+            last_change_id=max(self.state.last_change_id, last_change),
+            changes=changes,
+        )
+
+    def apply(self, pending: PendingSync) -> SyncCounts:
+        """Bring the index and watermarks to what :meth:`fetch` read (in memory only)."""
+        started = time.perf_counter()
+        added = 0 if pending.ids is None else len(pending.ids)
+        if pending.hashes is not None and pending.ids is not None and added:
+            if len(self.index) == 0:
+                # One build is far cheaper than many incremental adds (it sorts each table once).
+                self.index = PDQIndex.build(pending.hashes, pending.ids)
+            else:
+                self.index.add(pending.hashes, pending.ids)
+            if pending.disabled:
+                self.index.disable(pending.disabled)
+        self.state.last_entry_id = pending.last_entry_id
+        if pending.enable:
+            self.index.enable(pending.enable)
+        if pending.disable:
+            self.index.disable(pending.disable)
+        self.state.last_change_id = pending.last_change_id
+        if added or pending.changes:
             self.dirty = True
             log.info(
                 "PDQ index synced: %d added, %d changes, %d entries, %.2fs",
                 added,
-                changes,
+                pending.changes,
                 len(self.index),
                 time.perf_counter() - started,
             )
-        return SyncCounts(added, changes, rebuilt=False)
+        return SyncCounts(added, pending.changes, rebuilt=False)
 
     def save(self, directory: Path) -> None:
         """Write index and sync state together, replacing the old copy atomically."""

@@ -89,8 +89,24 @@ class MatchIndexes:
             return use(self._images.index, self._videos.index)
 
     def sync(self, *, session: Session) -> tuple[SyncCounts, SyncCounts]:
+        """Read changes from the database while queries go on; lock only to apply them.
+
+        One sync at a time (the service runs one sync task per worker; the CLI one command):
+        :meth:`SyncedPDQIndex.fetch` reads watermarks that only :meth:`~SyncedPDQIndex.apply`
+        moves.
+        """
+        images = self._images.fetch(session=session)
+        videos = self._videos.fetch(session=session)
         with self._lock.writing():
-            return self._images.sync(session=session), self._videos.sync(session=session)
+            return self._images.apply(images), self._videos.apply(videos)
+
+    def try_read(self, use: Callable[[PDQIndex, PDQIndex], T]) -> tuple[bool, T | None]:
+        """:meth:`read` if the lock is free now, else ``(False, None)`` without waiting: for a
+        caller on an event loop, which must never block behind a sync."""
+        with self._lock.try_reading() as acquired:
+            if not acquired:
+                return False, None
+            return True, use(self._images.index, self._videos.index)
 
     def save(self) -> None:
         """Persist whichever index changed since it was loaded (for a faster next start)."""

@@ -36,7 +36,8 @@ class MatchEvent(Base):
     value: Mapped[str] = mapped_column(String(128))
     distance: Mapped[int] = mapped_column(Integer)
     source: Mapped[str] = mapped_column(String(16))
-    """How the content arrived: ``upload``, ``url``, ``hash`` or ``cli``."""
+    """How the content arrived: a :class:`~brightline.matchlog.service.MatchSource` value
+    (``upload``, ``url`` or ``hash``)."""
     content_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     """Digest of the matched content (when Brightline saw the bytes): joins repeat sightings."""
     api_key_id: Mapped[int | None] = mapped_column(Integer, nullable=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from collections import Counter
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -119,9 +119,7 @@ def query_match_events(
     """Events in id order (oldest first), after ``after_id``: page with the last id seen."""
     if not 1 <= limit <= MAX_PAGE:
         raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}")
-    for name, value in (("since", since), ("until", until)):
-        if value is not None and value.tzinfo is None:
-            raise InvalidInput(f"{name} needs a time zone (e.g. 2026-12-01T00:00:00Z)")
+    since, until = _in_utc("since", since), _in_utc("until", until)
     query = select(MatchEvent).where(MatchEvent.id > after_id)
     if since is not None:
         query = query.where(MatchEvent.occurred_at >= since)
@@ -132,3 +130,17 @@ def query_match_events(
     if signal_type is not None:
         query = query.where(MatchEvent.signal_type == signal_type)
     return list(session.scalars(query.order_by(MatchEvent.id).limit(limit)))
+
+
+def _in_utc(name: str, moment: datetime | None) -> datetime | None:
+    """``moment`` in UTC, converted here rather than by the column type, where a time at the
+    edge of the calendar (``9999-12-31T23:59-05:00``) would overflow inside the database call and
+    answer 503 for what is the caller's mistake."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        raise InvalidInput(f"{name} needs a time zone (e.g. 2026-12-01T00:00:00Z)")
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise InvalidInput(f"{name} is outside the range of dates that can be searched") from None

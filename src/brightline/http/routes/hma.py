@@ -15,10 +15,8 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
-import tempfile
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from dataclasses import replace
-from pathlib import Path
 from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Body, Depends, File, Form, Query, Request, Response, UploadFile
@@ -35,12 +33,17 @@ from brightline.banks.models import Bank, BankEntry
 from brightline.banks.records import EntryRecord
 from brightline.errors import InvalidInput
 from brightline.http.auth import require_or_open_network
-from brightline.http.routes.matching import ERRORS, _hash_upload, _require_hashed, lookup
+from brightline.http.routes.matching import (
+    ERRORS,
+    _hash_upload,
+    _require_hashed,
+    fetched_content,
+    lookup,
+)
 from brightline.http.state import ServiceState, service_state
-from brightline.intake.fetching import FetchLimits, fetch_to_file
 from brightline.matching.service import Match, content_from_hash
 from brightline.matchlog import MatchSource
-from brightline.signals import HashedContent, hash_file
+from brightline.signals import HashedContent
 from brightline.signals.video import decode_video_hash, encode_video_hash
 
 Matcher = Annotated[Principal, Depends(require_or_open_network(Role.MATCHER))]
@@ -235,14 +238,8 @@ def _one_upload(photo: list[UploadFile] | None, video: list[UploadFile] | None) 
 
 def _fetch_and_hash(state: ServiceState, url: str) -> HashedContent:
     """Fetch with the same SSRF-safe fetcher and limits as ``/v1/match/url``, then hash."""
-    limits = FetchLimits.from_settings(state.settings)
-    with tempfile.TemporaryDirectory(prefix="brightline-fetch-") as scratch:
-        path = fetch_to_file(url, directory=Path(scratch), limits=limits)
-        content = hash_file(
-            path, limits=state.limits, dihedral=state.settings.dihedral, registry=state.registry
-        )
-    _require_hashed(content)
-    return content
+    with fetched_content(state, url) as (content, _path):
+        return content
 
 
 def _hashed_input(

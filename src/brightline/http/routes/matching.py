@@ -130,8 +130,8 @@ def lookup_and_flag(
     """
     metrics.LOOKUPS.labels(source=source.value).inc()
     flagged = None
+    distance = _query_distance(state) if content.signal("pdq") else None
     with state.transaction() as session:
-        distance = state.pdq_query_distance(session) if content.signal("pdq") else None
         result = state.indexes.read(
             lambda images, videos: match_content(
                 session=session,
@@ -161,6 +161,21 @@ def lookup_and_flag(
             if review is not None:
                 flagged = _flag(state, session, content, review, event_ids)
     return result, flagged
+
+
+def _query_distance(state: ServiceState) -> int:
+    """The PDQ query distance, read (when stale) in a transaction of its own.
+
+    Never in the lookup's transaction: its connection would then be held while the lookup waits
+    for the index's read lock, and a sync holding the write lock waits for a connection. With
+    the pool's connections all held by lookups that wait, the two would stall each other until
+    the pool's timeout failed the sync.
+    """
+    cached = state.cached_pdq_query_distance()
+    if cached is not None:
+        return cached
+    with state.transaction() as session:
+        return state.pdq_query_distance(session)
 
 
 def _flag(
@@ -252,7 +267,9 @@ def _certainly_no_match(state: ServiceState, content: HashedContent) -> bool:
     def candidates(images: PDQIndex, _videos: PDQIndex) -> list[list[tuple[int, int]]]:
         return images.query_many(query, distance) if len(images) else []
 
-    return not any(state.indexes.read(candidates))
+    # Never wait on the event loop: while a sync holds (or waits for) the lock, go the slow way.
+    acquired, found = state.indexes.try_read(candidates)
+    return acquired and not any(found or [])
 
 
 @router.get("/hash", response_model=ResultOut, responses=ERRORS, summary="Look up one hash")
@@ -476,6 +493,20 @@ def _failed(exc: BrightlineError) -> ResultOut:
     return ResultOut.failed(reason, str(exc).splitlines()[0] if str(exc) else reason)
 
 
+@contextmanager
+def fetched_content(state: ServiceState, url: str) -> Iterator[tuple[HashedContent, Path]]:
+    """Fetch ``url`` (SSRF-safe, with the service's limits) and hash it. The fetched file
+    exists until the block ends, so that matching content can be put in the evidence vault."""
+    limits = FetchLimits.from_settings(state.settings)
+    with tempfile.TemporaryDirectory(prefix="brightline-fetch-") as scratch:
+        path = fetch_to_file(url, directory=Path(scratch), limits=limits)
+        content = hash_file(
+            path, limits=state.limits, dihedral=state.settings.dihedral, registry=state.registry
+        )
+        _require_hashed(content)
+        yield content, path
+
+
 def _url_lookup(
     state: ServiceState,
     url: str,
@@ -484,13 +515,7 @@ def _url_lookup(
     subject: SubjectRef | None = None,
     uploaded_at: datetime | None = None,
 ) -> tuple[MatchResult, FlagOutcome | None]:
-    limits = FetchLimits.from_settings(state.settings)
-    with tempfile.TemporaryDirectory(prefix="brightline-fetch-") as scratch:
-        path = fetch_to_file(url, directory=Path(scratch), limits=limits)
-        content = hash_file(
-            path, limits=state.limits, dihedral=state.settings.dihedral, registry=state.registry
-        )
-        _require_hashed(content)
+    with fetched_content(state, url) as (content, path):
         # Matched and flagged while the fetched file still exists: the vault copies it.
         review = (
             ReviewRequest(subject=subject, uploaded_at=uploaded_at, media=Media(path=path))
