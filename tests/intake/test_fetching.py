@@ -7,6 +7,7 @@ made to resolve where a test wants by replacing ``socket.getaddrinfo``.
 
 from __future__ import annotations
 
+import gzip
 import logging
 import shutil
 import socket
@@ -14,6 +15,7 @@ import ssl
 import subprocess
 import threading
 from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -250,6 +252,24 @@ def test_a_body_exactly_at_the_cap_is_fetched(server: Loopback, scratch: Path) -
     server.routes["/exact"] = chunked(1_000_000)
     path = fetch_to_file(server.url("/exact"), directory=scratch, limits=ALLOWED)
     assert path.stat().st_size == 1_000_000
+
+
+def test_a_gzipped_body_is_kept_compressed_so_it_cannot_expand_past_the_cap(
+    server: Loopback, scratch: Path
+) -> None:
+    bomb = gzip.compress(b"\0" * 50_000_000)  # ~50 KB on the wire, 50 MB if decoded
+
+    def gzipped(handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "image/jpeg")
+        handler.send_header("Content-Encoding", "gzip")
+        handler.send_header("Content-Length", str(len(bomb)))
+        handler.end_headers()
+        handler.wfile.write(bomb)
+
+    server.routes["/bomb"] = gzipped
+    path = fetch_to_file(server.url("/bomb"), directory=scratch, limits=ALLOWED)
+    assert path.read_bytes() == bomb  # stored as sent: hashing finds no image in it
 
 
 def test_a_silent_server_times_out(server: Loopback, scratch: Path) -> None:

@@ -450,7 +450,9 @@ def _handle_response(
         raise _too_large(limits.max_bytes, f"{int(declared)} bytes declared")
     path = directory / f"fetched-{uuid.uuid4().hex}"
     try:
-        _save(response.iter_bytes(CHUNK_BYTES), path, limits.max_bytes, deadline, host)
+        # Raw bytes, never decoded: a server that gzips despite "identity" must not be able to
+        # expand a small body past the byte cap inside one chunk (a decompression bomb).
+        _save(response.iter_raw(CHUNK_BYTES), path, limits.max_bytes, deadline, host)
     except BaseException:
         path.unlink(missing_ok=True)
         raise
