@@ -22,6 +22,7 @@ from brightline.review import (
     queue_depths,
     release,
     remove_routing_rule,
+    renew,
     skip,
 )
 from brightline.review.models import Queue
@@ -153,6 +154,38 @@ def test_an_expired_claim_can_be_taken_and_the_old_token_is_refused(session: Ses
     third = claim_next(session=session, queue_name="default", reviewer="alice", now=later)
     assert third is not None
     assert third.job_id == first.job_id
+
+
+def test_a_held_claim_can_be_renewed_but_a_lapsed_one_is_not_revived(session: Session) -> None:
+    flag(session, 1, 1)
+    lease = timedelta(minutes=5)
+    claim = claim_next(
+        session=session, queue_name="default", reviewer="alice", now=NOW, lease=lease
+    )
+    assert claim is not None
+    later = NOW + timedelta(minutes=4)
+    renewed = renew(
+        session=session,
+        job_id=claim.job_id,
+        reviewer="alice",
+        token=claim.token,
+        now=later,
+        lease=lease,
+    )
+    assert renewed.token == claim.token
+    assert renewed.locked_until == later + lease
+    # Past the first lease, inside the renewed one: still alice's.
+    assert (
+        claim_next(session=session, queue_name="default", reviewer="bob", now=NOW + lease) is None
+    )
+    with pytest.raises(Conflict, match="someone else"):
+        renew(session=session, job_id=claim.job_id, reviewer="bob", token="guess", now=later)  # noqa: S106
+    lapsed = renewed.locked_until
+    with pytest.raises(Conflict, match="expired"):
+        renew(session=session, job_id=claim.job_id, reviewer="alice", token=claim.token, now=lapsed)
+    taken = claim_next(session=session, queue_name="default", reviewer="bob", now=lapsed)
+    assert taken is not None
+    assert taken.job_id == claim.job_id
 
 
 def test_skip_needs_a_reason_and_is_recorded(session: Session) -> None:

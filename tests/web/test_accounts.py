@@ -80,6 +80,15 @@ def test_lockout_after_repeated_failures_then_expiry(session: Session) -> None:
     assert authenticate(session=session, username="rev-one", password=PASSWORD, now=later)
 
 
+@pytest.mark.parametrize("name", ["rev\x00one", "", "  ", "x" * 300])
+def test_a_name_no_account_can_have_is_refused_like_an_unknown_one(
+    session: Session, name: str
+) -> None:
+    _account(session)
+    with pytest.raises(SignInRefused):
+        authenticate(session=session, username=name, password=PASSWORD)
+
+
 def test_a_person_may_adjust_how_they_see_but_not_the_cap(session: Session) -> None:
     account = _account(session)
     set_org_wellness(session=session, changes={"daily_cap": "50"}, actor="test-admin")

@@ -552,6 +552,21 @@ def test_sessions_expire_when_idle(client: TestClient, settings: Settings) -> No
     assert client.get("/console/queues").status_code == 303
 
 
+def test_an_idle_session_is_removed_when_it_is_next_used(
+    client: TestClient, settings: Settings
+) -> None:
+    from brightline.accounts import AccountSession
+
+    login(client, REVIEWER)
+    engine = create_engine_for(settings.database_url)
+    with session_factory(engine).begin() as session:
+        row = session.scalars(select(AccountSession)).one()
+        row.last_seen_at = utcnow() - timedelta(hours=1)
+    engine.dispose()
+    assert client.get("/console/queues").status_code == 303
+    assert _count(settings, AccountSession) == 0
+
+
 def test_videos_are_a_blurred_still_until_revealed_then_the_muted_file(
     client: TestClient, settings: Settings, tmp_path: Path
 ) -> None:
@@ -572,3 +587,191 @@ def test_videos_are_a_blurred_still_until_revealed_then_the_muted_file(
     played = client.get(answer["view_url"])
     assert played.headers["content-type"] == "video/webm"
     assert played.content[:4] == b"\x1aE\xdf\xa3"  # the WebM (EBML) signature
+
+
+def test_a_reveal_without_script_shows_the_revealed_view_on_the_job_page(
+    client: TestClient, seeded: Seeded
+) -> None:
+    login(client, REVIEWER)
+    item_id, job_id = seeded.item_ids[0], seeded.job_ids[0]
+    page = client.get(f"/console/jobs/{job_id}").text
+    assert f"/console/items/{item_id}/view?grant=" not in page
+    revealed = client.post(f"/console/items/{item_id}/reveal", data={"csrf_token": _csrf(page)})
+    assert revealed.status_code == 303
+    shown = client.get(revealed.headers["location"]).text
+    found = re.search(rf'src="(/console/items/{item_id}/view\?grant=\d+)"', shown)
+    assert found is not None
+    assert client.get(found.group(1)).status_code == 200
+    # Another item's reveal does not show this one.
+    other = client.get(f"/console/jobs/{seeded.job_ids[1]}?show={item_id}").text
+    assert "/view?grant=" not in other
+
+
+def test_opening_the_job_or_revealing_its_items_renews_the_holder_s_claim(
+    client: TestClient, seeded: Seeded, settings: Settings
+) -> None:
+    from brightline.review import Job
+
+    login(client, REVIEWER)
+    job_id = seeded.job_ids[0]
+    _claim(client, job_id)
+    engine = create_engine_for(settings.database_url)
+    with session_factory(engine).begin() as session:
+        job = session.get(Job, job_id)
+        assert job is not None
+        job.locked_until = utcnow() + timedelta(seconds=30)
+    client.get(f"/console/jobs/{job_id}")
+    with session_factory(engine)() as session:
+        job = session.get(Job, job_id)
+        assert job is not None
+        assert job.locked_by == REVIEWER
+        assert job.locked_until is not None
+        assert job.locked_until > utcnow() + timedelta(minutes=5)
+    with session_factory(engine).begin() as session:
+        job = session.get(Job, job_id)
+        assert job is not None
+        job.locked_until = utcnow() + timedelta(seconds=30)
+    item_id = seeded.item_ids[seeded.job_ids.index(job_id)]
+    revealed = client.post(
+        f"/console/items/{item_id}/reveal",
+        data={"csrf_token": _csrf(client.get("/console/queues").text)},
+        headers={"Accept": "application/json"},
+    )
+    assert revealed.status_code == 200
+    with session_factory(engine)() as session:
+        job = session.get(Job, job_id)
+        assert job is not None
+        assert job.locked_until is not None
+        assert job.locked_until > utcnow() + timedelta(minutes=5)
+    engine.dispose()
+    # Someone else opening the page renews nothing and takes nothing.
+    lead = login(_other(client), NAMES[AccountRole.LEAD])
+    assert "Someone else holds this job" in lead.get(f"/console/jobs/{job_id}").text
+
+
+def test_sign_ins_and_lockouts_are_audited_without_what_was_typed(
+    client: TestClient, settings: Settings
+) -> None:
+    login(client, REVIEWER)
+    signed_in = _audit(settings, action=AuditAction.SIGN_IN)
+    assert [row.actor for row in signed_in] == [REVIEWER]
+    lead = NAMES[AccountRole.LEAD]
+    for _ in range(6):
+        token = hidden_fields(client.get("/console/login").text)["login_token"]
+        client.post(
+            "/console/login",
+            data={"username": lead, "password": "typed secret!", "login_token": token},
+        )
+    locked = _audit(settings, action=AuditAction.LOCKOUT)
+    assert len(locked) == 1
+    assert locked[0].object_type == "account"
+    assert len(_audit(settings, action=AuditAction.SIGN_IN)) == 1
+    everything = _audit(settings)
+    assert not any("typed secret" in f"{row.reason} {row.detail}" for row in everything)
+
+
+def test_tampered_evidence_is_a_grey_preview_and_a_refused_original(
+    client: TestClient, seeded: Seeded, settings: Settings
+) -> None:
+    item_id = seeded.item_ids[0]
+    engine = create_engine_for(settings.database_url)
+    with session_factory(engine)() as session:
+        item = session.get(Item, item_id)
+        assert item is not None
+        digest = item.media_ref.removeprefix("sha256:")  # type: ignore[union-attr]
+    engine.dispose()
+    path = settings.home / "evidence" / "objects" / digest[:2] / digest[2:4] / digest
+    sealed = bytearray(path.read_bytes())
+    sealed[-1] ^= 1
+    path.write_bytes(bytes(sealed))
+
+    login(client, NAMES[AccountRole.LEAD])
+    preview = client.get(f"/console/items/{item_id}/preview")
+    assert preview.status_code == 200
+    assert _high_frequency(preview.content) == 0  # the plain grey tile
+    page = client.get(f"/console/jobs/{seeded.job_ids[0]}").text
+    opened = client.post(
+        f"/console/items/{item_id}/original",
+        data={"csrf_token": _csrf(page), "reason": "check the file"},
+    )
+    original = client.get(opened.headers["location"])
+    assert original.status_code == 503
+    assert "failed verification" in original.text
+
+
+def test_an_audit_export_too_big_for_one_file_is_refused_not_cut(
+    client: TestClient, seeded: Seeded, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from brightline.web import pages
+
+    login(client, NAMES[AccountRole.AUDITOR])
+    monkeypatch.setattr(pages, "AUDIT_EXPORT_ROWS", 1)
+    refused = client.get("/console/audit.csv")
+    assert refused.status_code == 400
+    assert "narrow the filters" in refused.text
+    assert not _audit(settings, action=AuditAction.DOWNLOAD, object_type="audit_log")
+    exported = client.get(f"/console/audit.csv?action=sign_in&actor={NAMES[AccountRole.AUDITOR]}")
+    assert exported.status_code == 200
+    assert len(list(csv.DictReader(io.StringIO(exported.text)))) == 1
+
+
+def test_a_long_audit_page_shows_the_newest_rows(
+    client: TestClient, seeded: Seeded, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from brightline.web import pages
+
+    login(client, NAMES[AccountRole.AUDITOR])
+    every = _audit(settings)
+    assert len(every) > 3
+    monkeypatch.setattr(pages, "AUDIT_PAGE_ROWS", 2)
+    page = client.get("/console/audit").text
+    shown = [int(n) for n in re.findall(r'<tr class="audit-[a-z_]+"><td>(\d+)</td>', page)]
+    assert shown == [every[-1].id, every[-2].id]
+    assert "Showing the newest 2 rows" in page
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/console/jobs/{huge}",
+        "/console/items/{huge}/preview",
+        "/console/items/1/view?grant={huge}",
+        "/console/items/1/original?grant={huge}",
+        "/console/subjects/{huge}",
+        "/console/jobs/1?show={huge}",
+        "/console/queues?decision={huge}",
+    ],
+)
+def test_an_id_too_large_for_the_database_is_refused_as_malformed(
+    client: TestClient, path: str
+) -> None:
+    login(client, NAMES[AccountRole.ADMIN])
+    answer = client.get(path.format(huge=2**64))
+    assert answer.status_code == 400
+    assert client.get(path.format(huge=2**63 - 1)).status_code in {200, 403, 404}
+
+
+def test_an_item_without_its_file_cannot_be_revealed_or_marked_viewed(
+    client: TestClient, seeded: Seeded, settings: Settings
+) -> None:
+    item_id = seeded.item_ids[0]
+    engine = create_engine_for(settings.database_url)
+    with session_factory(engine)() as session:
+        item = session.get(Item, item_id)
+        assert item is not None
+        digest = item.media_ref.removeprefix("sha256:")  # type: ignore[union-attr]
+    engine.dispose()
+    (settings.home / "evidence" / "objects" / digest[:2] / digest[2:4] / digest).unlink()
+
+    login(client, NAMES[AccountRole.LEAD])
+    page = client.get(f"/console/jobs/{seeded.job_ids[0]}").text
+    for path, data in (("reveal", {}), ("original", {"reason": "check the file"})):
+        refused = client.post(
+            f"/console/items/{item_id}/{path}",
+            data={"csrf_token": _csrf(page), **data},
+            headers={"Accept": "application/json"},
+        )
+        assert refused.status_code == 409
+        assert "nothing to reveal" in refused.json()["detail"]
+    assert _count(settings, Item, Item.id == item_id, Item.viewed_by_person.is_(True)) == 0
+    assert not _audit(settings, action=AuditAction.REVEAL)

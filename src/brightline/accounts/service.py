@@ -2,7 +2,8 @@
 
 Functions take the caller's session and never commit. Every change to an account or to an
 organisation setting writes a ``setting_change`` row to the review audit log in the same
-transaction, with ids and setting names only (never a password, never user text).
+transaction, with ids and setting names only (never a password, never user text); so does
+each sign-in and lockout.
 """
 
 from __future__ import annotations
@@ -50,6 +51,9 @@ WELLNESS_KEY = "wellness"
 _USERNAME = re.compile(r"[a-z0-9][a-z0-9._\-]{1,63}")
 _FORM_KEY = re.compile(r"[A-Za-z0-9_\-]{16,64}")
 _hasher = PasswordHasher()
+SIGN_IN_ACTOR = "console:sign-in"
+"""Who a lockout is recorded as done by: the sign-in check, not a person (never a username,
+which cannot hold ':')."""
 
 
 class SignInRefused(BrightlineError):
@@ -213,10 +217,20 @@ def authenticate(
     locked are refused without counting (the lock does not extend itself). The failure count
     is written before raising: callers commit the transaction even when this raises, or the
     lockout would never happen.
+
+    A sign-in and a lockout are audited (never what was typed). A refusal is not: anyone can
+    send refusals without limit, and each would be a row nobody may ever delete; the lockout
+    row records that refusals happened, once per lock.
     """
     now = now or utcnow()
     name = username.strip().lower()
-    account = session.scalar(select(Account).where(Account.username == name)) if name else None
+    # A name no account can have is not looked up: PostgreSQL refuses some strings (NUL) with
+    # an error, which would answer differently from an unknown name.
+    account = (
+        session.scalar(select(Account).where(Account.username == name))
+        if _USERNAME.fullmatch(name)
+        else None
+    )
     stored = account.password_hash if account is not None else _dummy_hash()
     matches: bool
     try:
@@ -244,6 +258,18 @@ def authenticate(
                 execution_options={"synchronize_session": False},
             )
             log.warning("account %s locked after %d failed sign-ins", account.id, failed)
+            audit(
+                session=session,
+                actor=SIGN_IN_ACTOR,
+                action=AuditAction.LOCKOUT,
+                object_type="account",
+                object_id=account.id,
+                detail={
+                    "failed_attempts": failed,
+                    "lockout_seconds": int(lockout.total_seconds()),
+                },
+                at=now,
+            )
         session.expire(account)
         raise SignInRefused()
     account.failed_attempts = 0
@@ -251,6 +277,14 @@ def authenticate(
     if _hasher.check_needs_rehash(account.password_hash):
         account.password_hash = _hasher.hash(password)
     session.flush()
+    audit(
+        session=session,
+        actor=account.username,
+        action=AuditAction.SIGN_IN,
+        object_type="account",
+        object_id=account.id,
+        at=now,
+    )
     return account
 
 

@@ -55,17 +55,8 @@ def _parse_value(key: str, raw: object) -> Any:
     if key == "greyscale":
         if isinstance(raw, bool):
             return raw
-        if isinstance(raw, str) and raw.strip().lower() in {
-            "1",
-            "true",
-            "on",
-            "yes",
-            "0",
-            "false",
-            "off",
-            "no",
-        }:
-            return raw.strip().lower() in {"1", "true", "on", "yes"}
+        if isinstance(raw, str) and raw.strip().lower() in _ON | _OFF:
+            return raw.strip().lower() in _ON
         raise InvalidInput("greyscale must be on or off")
     if key == "daily_cap" and (raw is None or raw == ""):
         return None

@@ -11,6 +11,7 @@ from brightline.review.claims import (
     claim_next,
     queue_depths,
     release,
+    renew,
     skip,
 )
 from brightline.review.decisions import (
@@ -126,6 +127,7 @@ __all__ = [
     "record_reveal",
     "release",
     "remove_routing_rule",
+    "renew",
     "skip",
     "timeline",
     "trust_bank",

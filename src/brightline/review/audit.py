@@ -1,4 +1,5 @@
-"""The append-only audit log: who revealed, decided, skipped, downloaded or changed what, and why.
+"""The append-only audit log: who signed in, revealed, decided, skipped, downloaded or changed
+what, and why.
 
 Rows are only ever inserted; the database refuses UPDATE and DELETE (triggers from migration
 0005), so the log stays trustworthy even against a bug here. ``detail`` is restricted to ids,
@@ -43,6 +44,8 @@ class AuditAction(enum.StrEnum):
     AUTO_CONFIRM = "auto_confirm"
     DOWNLOAD = "download"
     SETTING_CHANGE = "setting_change"
+    SIGN_IN = "sign_in"
+    LOCKOUT = "lockout"
 
 
 def _check_detail(detail: Mapping[str, DetailValue]) -> str:
@@ -98,8 +101,10 @@ def query_audit(
     object_type: str | None = None,
     object_id: int | str | None = None,
     limit: int = 10_000,
+    newest_first: bool = False,
 ) -> list[AuditEntry]:
-    """Rows matching every filter given, oldest first; ``since`` inclusive, ``until`` exclusive."""
+    """Rows matching every filter given, oldest first (or newest first, so that ``limit`` keeps
+    the most recent); ``since`` inclusive, ``until`` exclusive."""
     if not 1 <= limit <= MAX_AUDIT_ROWS:
         raise InvalidInput(f"limit must be between 1 and {MAX_AUDIT_ROWS}")
     query = select(AuditEntry)
@@ -115,7 +120,12 @@ def query_audit(
         query = query.where(AuditEntry.object_type == object_type)
     if object_id is not None:
         query = query.where(AuditEntry.object_id == str(object_id))
-    return list(session.scalars(query.order_by(AuditEntry.at, AuditEntry.id).limit(limit)))
+    order = (
+        (AuditEntry.at.desc(), AuditEntry.id.desc())
+        if newest_first
+        else (AuditEntry.at, AuditEntry.id)
+    )
+    return list(session.scalars(query.order_by(*order).limit(limit)))
 
 
 def _cell(value: str) -> str:

@@ -212,6 +212,37 @@ def release(
     )
 
 
+def renew(
+    *,
+    session: Session,
+    job_id: int,
+    reviewer: str,
+    token: str,
+    now: datetime | None = None,
+    lease: timedelta = DEFAULT_LEASE,
+) -> Claim:
+    """Extend a claim its holder is still working on, to ``lease`` from now; same token.
+
+    Conditional on the claim still being valid, like release: a lapsed claim is never revived,
+    because someone else may already have taken the job. Not audited: the claim was, the
+    decision or release that ends it will be, and a row per page view would bury both.
+    """
+    check_reviewer(reviewer)
+    _check_lease(lease)
+    now = now or utcnow()
+    until = now + lease
+    changed = session.execute(
+        update(Job)
+        .where(Job.id == job_id, holds_lock(reviewer=reviewer, token=token, now=now))
+        .values(locked_until=until),
+        execution_options={"synchronize_session": False},
+    )
+    if changed.rowcount != 1:  # type: ignore[attr-defined]
+        raise refusal(session=session, job_id=job_id, reviewer=reviewer, token=token, now=now)
+    session.expire_all()
+    return Claim(job_id=job_id, reviewer=reviewer, token=token, locked_until=until)
+
+
 def exclude_reviewer(
     *, session: Session, job_id: int, reviewer: str, cause: ExclusionCause, now: datetime
 ) -> None:

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from importlib import resources
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -33,7 +33,7 @@ from brightline.accounts import (
     use_form_key,
 )
 from brightline.accounts import wellness as wellness_settings
-from brightline.errors import Conflict, InvalidInput, NotFound
+from brightline.errors import Conflict, InvalidInput, NotFound, StorageError
 from brightline.http.state import ServiceState, service_state
 from brightline.review import (
     AuditAction,
@@ -61,9 +61,11 @@ from brightline.review import (
     record_download,
     record_reveal,
     release,
+    renew,
     skip,
     timeline,
 )
+from brightline.review.audit import MAX_AUDIT_ROWS
 from brightline.review.models import EntryDispute, Exposure, ItemMatch
 from brightline.storage.base import utcnow
 from brightline.web import media
@@ -94,6 +96,8 @@ log = logging.getLogger(__name__)
 GRANT_SECONDS = 120
 """How long after a recorded reveal its unblurred view may be fetched."""
 AUDIT_PAGE_ROWS = 500
+AUDIT_EXPORT_ROWS = MAX_AUDIT_ROWS - 1
+"""Rows one CSV export may hold: one more is fetched, so a cut export is refused, not sent."""
 CLASSIFICATIONS = ("A1", "A2", "B1", "B2")
 _STATIC = {"console.css": "text/css", "console.js": "text/javascript"}
 
@@ -106,6 +110,14 @@ ReviewFormDep = Annotated[Viewer, Depends(checked_form(REVIEWERS))]
 OriginalsFormDep = Annotated[Viewer, Depends(checked_form(ORIGINALS))]
 AnyoneFormDep = Annotated[Viewer, Depends(checked_form(EVERYONE))]
 AdminFormDep = Annotated[Viewer, Depends(checked_form(ADMINS))]
+
+
+MAX_ID = 2**63 - 1
+"""Ids are 64-bit in both databases. A larger number is refused as malformed (400) before it
+reaches a driver: SQLite's raises OverflowError on it (a 500), PostgreSQL's a DataError."""
+RowId = Annotated[int, Path(le=MAX_ID)]
+Grant = Annotated[int, Query(le=MAX_ID)]
+OptionalRowId = Annotated[int | None, Query(le=MAX_ID)]
 
 
 def _form_key() -> str:
@@ -167,14 +179,22 @@ def _safe_next(target: str) -> str:
     return f"{PREFIX}/"
 
 
-@router.get("/login")
-def login_page(request: Request, next: str = "") -> HTMLResponse:
+def _login_form(
+    request: Request, next: str, message: str | None = None, status: int = 200
+) -> HTMLResponse:
+    """The sign-in form with a fresh double-submit token, in the form and in its cookie."""
     token = secrets.token_urlsafe(24)
     response = HTMLResponse(
-        render("login.html", login_token=token, next=_safe_next(next), message=None)
+        render("login.html", login_token=token, next=_safe_next(next), message=message),
+        status_code=status,
     )
     set_cookie(request, response, LOGIN_COOKIE, token, f"{PREFIX}/login")
     return response
+
+
+@router.get("/login")
+def login_page(request: Request, next: str = "") -> HTMLResponse:
+    return _login_form(request, next)
 
 
 @router.post("/login")
@@ -198,13 +218,7 @@ def login(
         except SignInRefused as exc:
             refused = exc
     if refused is not None:
-        fresh = secrets.token_urlsafe(24)
-        response: Response = HTMLResponse(
-            render("login.html", login_token=fresh, next=_safe_next(next), message=str(refused)),
-            status_code=401,
-        )
-        set_cookie(request, response, LOGIN_COOKIE, fresh, f"{PREFIX}/login")
-        return response
+        return _login_form(request, next, str(refused), status=401)
     with state.transaction() as session:
         token = start_session(session=session, account_id=account_id)
     response = RedirectResponse(_safe_next(next), status_code=303)
@@ -242,7 +256,7 @@ def _team_exposure(session: Session, day: date) -> list[Exposure]:
 def queues(
     state: StateDep,
     viewer: ReviewerDep,
-    decision: int | None = None,
+    decision: OptionalRowId = None,
     notice: str = "",
 ) -> HTMLResponse:
     now = utcnow()
@@ -298,15 +312,33 @@ def _held_by(job: Job, username: str, now: datetime) -> bool:
     )
 
 
+def _renew_if_held(session: Session, job: Job, viewer: Viewer, now: datetime) -> bool:
+    """Whether the viewer holds the job; if so, their claim is renewed from now.
+
+    Opening the job or revealing one of its items is activity: the claim must not lapse under
+    a reviewer still working on it. ``job`` reloads with the new expiry.
+    """
+    if not _held_by(job, viewer.username, now) or job.lock_token is None:
+        return False
+    try:
+        renew(
+            session=session, job_id=job.id, reviewer=viewer.username, token=job.lock_token, now=now
+        )
+    except Conflict:  # decided or released in another tab a moment ago
+        return False
+    return True
+
+
 @router.get("/jobs/{job_id}")
 def job_page(
-    job_id: int, state: StateDep, viewer: ReviewerDep, show: int | None = None
+    job_id: RowId, state: StateDep, viewer: ReviewerDep, show: OptionalRowId = None
 ) -> Response:
     now = utcnow()
     with state.transaction() as session:
         job = session.get(Job, job_id)
         if job is None:
             raise NotFound(f"no job with id {job_id}")
+        held = _renew_if_held(session, job, viewer, now)
         items = job_items(session=session, job_id=job_id)
         matches: dict[int, list[ItemMatch]] = {item.id: [] for item in items}
         for match in session.scalars(
@@ -324,10 +356,13 @@ def job_page(
             session.scalars(select(Decision).where(Decision.job_id == job_id).order_by(Decision.id))
         )
         shown = (
-            _recent_grant(session, viewer, show, full_resolution=False, now=now) if show else None
+            _recent_grant(
+                session, viewer, _reveal_id(session, viewer, show), full_resolution=False, now=now
+            )
+            if show is not None
+            else None
         )
         queue = session.get(Queue, job.queue_id)
-        held = _held_by(job, viewer.username, now)
         return _page(
             session,
             viewer,
@@ -356,7 +391,7 @@ def job_page(
 
 
 @router.post("/jobs/{job_id}/claim")
-def claim_this_job(job_id: int, state: StateDep, viewer: ReviewFormDep) -> Response:
+def claim_this_job(job_id: RowId, state: StateDep, viewer: ReviewFormDep) -> Response:
     with state.transaction() as session:
         claim_job(session=session, job_id=job_id, reviewer=viewer.username)
     return _redirect(f"/jobs/{job_id}")
@@ -364,7 +399,7 @@ def claim_this_job(job_id: int, state: StateDep, viewer: ReviewFormDep) -> Respo
 
 @router.post("/jobs/{job_id}/decide")
 def decide_job(
-    job_id: int,
+    job_id: RowId,
     state: StateDep,
     viewer: ReviewFormDep,
     form_key: Annotated[str, Form()] = "",
@@ -413,7 +448,7 @@ def decide_job(
 
 @router.post("/jobs/{job_id}/skip")
 def skip_job(
-    job_id: int,
+    job_id: RowId,
     state: StateDep,
     viewer: ReviewFormDep,
     form_key: Annotated[str, Form()] = "",
@@ -434,7 +469,7 @@ def skip_job(
 
 @router.post("/jobs/{job_id}/release")
 def release_job(
-    job_id: int,
+    job_id: RowId,
     state: StateDep,
     viewer: ReviewFormDep,
     form_key: Annotated[str, Form()] = "",
@@ -457,14 +492,39 @@ def _item(session: Session, item_id: int) -> Item:
 
 
 def _media_bytes(state: ServiceState, item: Item) -> bytes | None:
-    """The item's media from the evidence store (None if it has none or it cannot be read)."""
+    """The item's media for a preview or view (None if it has none or it cannot be read or
+    verified: the reviewer gets a grey tile and can still decide from the matches)."""
     if not item.media_ref:
         return None
     try:
         return state.evidence.read(item.media_ref)
-    except (NotFound, InvalidInput, OSError) as exc:
+    except (NotFound, InvalidInput, StorageError, OSError) as exc:
         log.warning("media of item %s unavailable: %s", item.id, type(exc).__name__)
         return None
+
+
+def _revealable(state: ServiceState, item: Item) -> Item:
+    """The item, if it has a file to show: a reveal of nothing must not count as a person
+    having viewed it (``viewed_by_person`` becomes a report's ``fileViewedByEsp``)."""
+    try:
+        present = item.media_ref is not None and state.evidence.exists(item.media_ref)
+    except InvalidInput:  # a malformed reference names no file
+        present = False
+    except OSError as exc:  # e.g. the vault's permissions: not the same as a missing file
+        raise StorageError(f"cannot read the evidence vault: {exc.strerror}") from None
+    if not present:
+        raise Conflict(
+            "this item's media is not in the evidence store, so there is nothing to reveal; "
+            "decide from the matches"
+        )
+    return item
+
+
+def _original_bytes(state: ServiceState, item: Item) -> bytes:
+    """The item's verified original; a refusal says why (missing, tampered, wrong key)."""
+    if not item.media_ref:
+        raise NotFound("this item's media is not in the evidence store")
+    return state.evidence.read(item.media_ref)
 
 
 def _media_response(body: bytes, media_type: str) -> Response:
@@ -474,7 +534,7 @@ def _media_response(body: bytes, media_type: str) -> Response:
 
 
 @router.get("/items/{item_id}/preview")
-def preview(item_id: int, state: StateDep, viewer: ReviewerDep) -> Response:
+def preview(item_id: RowId, state: StateDep, viewer: ReviewerDep) -> Response:
     """Blurred, small, greyscale: made on the server, so nothing sharper reaches the browser."""
     care = viewer.wellness
     with state.transaction() as session:
@@ -506,7 +566,8 @@ def _recent_grant(
     return row
 
 
-def _latest_reveal(session: Session, viewer: Viewer, item_id: int) -> int:
+def _reveal_id(session: Session, viewer: Viewer, item_id: int) -> int | None:
+    """The audit id of the viewer's latest reveal of the item (its grant), if any."""
     found = session.scalar(
         select(func.max(AuditEntry.id)).where(
             AuditEntry.actor == viewer.username,
@@ -515,22 +576,30 @@ def _latest_reveal(session: Session, viewer: Viewer, item_id: int) -> int:
             AuditEntry.object_id == str(item_id),
         )
     )
+    return int(found) if found is not None else None
+
+
+def _latest_reveal(session: Session, viewer: Viewer, item_id: int) -> int:
+    found = _reveal_id(session, viewer, item_id)
     if found is None:  # the reveal was just written in this transaction
         raise NotFound(f"no reveal of item {item_id}")
-    return int(found)
+    return found
 
 
 @router.post("/items/{item_id}/reveal")
-def reveal(request: Request, item_id: int, state: StateDep, viewer: ReviewFormDep) -> Response:
+def reveal(request: Request, item_id: RowId, state: StateDep, viewer: ReviewFormDep) -> Response:
     """Record the reveal (exposure, ``viewed_by_person``, audit), then hand out its view URL."""
     care = viewer.wellness
     with state.transaction() as session:
-        item = _item(session, item_id)
+        item = _revealable(state, _item(session, item_id))
         job_id, video = item.job_id, media.is_video(item.media_type)
         count = record_reveal(
             session=session, item_id=item_id, reviewer=viewer.username, daily_cap=care.daily_cap
         )
         grant = _latest_reveal(session, viewer, item_id)
+        job = session.get(Job, job_id)
+        if job is not None:
+            _renew_if_held(session, job, viewer, utcnow())
     if wants_json(request):
         return JSONResponse(
             {
@@ -546,7 +615,7 @@ def reveal(request: Request, item_id: int, state: StateDep, viewer: ReviewFormDe
 
 
 @router.get("/items/{item_id}/view")
-def view(item_id: int, state: StateDep, viewer: ReviewerDep, grant: int = 0) -> Response:
+def view(item_id: RowId, state: StateDep, viewer: ReviewerDep, grant: Grant = 0) -> Response:
     """The revealed view: only for a reveal the viewer recorded in the last two minutes."""
     care = viewer.wellness
     with state.transaction() as session:
@@ -572,7 +641,7 @@ def _reason(reason: str) -> str:
 
 @router.post("/items/{item_id}/original")
 def open_original(
-    item_id: int,
+    item_id: RowId,
     state: StateDep,
     viewer: OriginalsFormDep,
     reason: Annotated[str, Form()] = "",
@@ -580,7 +649,7 @@ def open_original(
     """Admins and leads only, with a reason: recorded as a full-resolution reveal."""
     care = viewer.wellness
     with state.transaction() as session:
-        _item(session, item_id)
+        _revealable(state, _item(session, item_id))
         record_reveal(
             session=session,
             item_id=item_id,
@@ -595,10 +664,10 @@ def open_original(
 
 @router.get("/items/{item_id}/original")
 def original(
-    item_id: int,
+    item_id: RowId,
     state: StateDep,
     viewer: Annotated[Viewer, Depends(require(ORIGINALS))],
-    grant: int = 0,
+    grant: Grant = 0,
 ) -> Response:
     with state.transaction() as session:
         row = _recent_grant(session, viewer, grant, full_resolution=True, now=utcnow())
@@ -606,9 +675,7 @@ def original(
             raise PageError(403, "open the original from the job page, with a reason")
         item = _item(session, item_id)
         media_type = item.media_type
-        data = _media_bytes(state, item)
-    if data is None:
-        raise NotFound("this item's media is not in the evidence store")
+        data = _original_bytes(state, item)
     response = _media_response(data, media.safe_media_type(media_type))
     response.headers["Content-Disposition"] = f'inline; filename="item-{item_id}"'
     return response
@@ -616,7 +683,7 @@ def original(
 
 @router.post("/items/{item_id}/download")
 def download(
-    item_id: int,
+    item_id: RowId,
     state: StateDep,
     viewer: OriginalsFormDep,
     reason: Annotated[str, Form()] = "",
@@ -627,9 +694,7 @@ def download(
         record_download(
             session=session, item_id=item_id, actor=viewer.username, reason=_reason(reason)
         )
-        data = _media_bytes(state, item)
-        if data is None:
-            raise NotFound("this item's media is not in the evidence store")
+        data = _original_bytes(state, item)
     response = _media_response(data, "application/octet-stream")
     response.headers["Content-Disposition"] = f'attachment; filename="item-{item_id}"'
     return response
@@ -639,7 +704,7 @@ def download(
 
 
 @router.get("/subjects/{subject_id}")
-def subject_page(subject_id: int, state: StateDep, viewer: ReviewerDep) -> Response:
+def subject_page(subject_id: RowId, state: StateDep, viewer: ReviewerDep) -> Response:
     """One platform user's context and decision timeline, across all their cases."""
     with state.transaction() as session:
         subject = session.get(Subject, subject_id)
@@ -693,6 +758,7 @@ def _audit_rows(
     since: str,
     until: str,
     limit: int,
+    newest_first: bool = False,
 ) -> list[AuditEntry]:
     chosen = None
     if action:
@@ -710,6 +776,7 @@ def _audit_rows(
         object_type=object_type.strip() or None,
         object_id=object_id.strip() or None,
         limit=limit,
+        newest_first=newest_first,
     )
 
 
@@ -737,12 +804,12 @@ def audit_page(
         "until": until,
     }
     with state.transaction() as session:
-        rows = _audit_rows(session, limit=AUDIT_PAGE_ROWS + 1, **filters)
+        rows = _audit_rows(session, limit=AUDIT_PAGE_ROWS + 1, newest_first=True, **filters)
         return _page(
             session,
             viewer,
             "audit.html",
-            rows=list(reversed(rows[-AUDIT_PAGE_ROWS:])),
+            rows=rows[:AUDIT_PAGE_ROWS],
             truncated=len(rows) > AUDIT_PAGE_ROWS,
             filters=filters,
             actions=[a.value for a in AuditAction],
@@ -771,8 +838,13 @@ def audit_csv(
             object_id=object_id,
             since=since,
             until=until,
-            limit=100_000,
+            limit=AUDIT_EXPORT_ROWS + 1,
         )
+        if len(rows) > AUDIT_EXPORT_ROWS:
+            raise InvalidInput(
+                f"more than {AUDIT_EXPORT_ROWS} rows match: narrow the filters (dates, actor) "
+                "and export in parts"
+            )
         out = io.StringIO()
         count = export_audit_csv(rows, out)
         audit(

@@ -107,7 +107,6 @@ class Viewer:
     role: AccountRole
     csrf_token: str
     wellness: Wellness
-    preferences: dict[str, Any]
     today: date
 
     def may(self, roles: frozenset[AccountRole]) -> bool:
@@ -149,17 +148,22 @@ def current_viewer(
     if not token:
         raise LoginRequired()
     with state.transaction() as session:
+        # No raise in here: the transaction must commit resolve_session's removal of an
+        # expired session row.
         signed_in = resolve_session(session=session, token=token)
-        if signed_in is None:
-            raise LoginRequired()
-        chosen = wellness_for(session=session, preferences=signed_in.preferences)
+        chosen = (
+            wellness_for(session=session, preferences=signed_in.preferences)
+            if signed_in is not None
+            else None
+        )
+    if signed_in is None or chosen is None:
+        raise LoginRequired()
     return Viewer(
         account_id=signed_in.account_id,
         username=signed_in.username,
         role=signed_in.role,
         csrf_token=signed_in.csrf_token,
         wellness=chosen,
-        preferences=signed_in.preferences,
         today=utcnow().date(),
     )
 
