@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from brightline.accounts import AccountRole, change_password, create_account
+from brightline.accounts import AccountRole, change_password, create_account, unlock
 from brightline.accounts.models import Account
 from brightline.evidence import EvidenceStore
 from brightline.index import PDQIndex
@@ -58,6 +58,7 @@ def _accounts(session: Session) -> dict[str, str]:
             )
         else:
             change_password(session=session, username=name, new_password=password, actor="demo")
+            unlock(session=session, username=name, actor="demo")
         passwords[name] = password
     return passwords
 
