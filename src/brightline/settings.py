@@ -20,6 +20,9 @@ DEFAULT_PDQ_THRESHOLD = 31
 DEFAULT_PDQ_QUALITY_THRESHOLD = 50
 """PDQ hashes below this quality are reported as low quality, never as "no match"."""
 
+DEFAULT_CYBERTIPLINE_URL = "https://exttest.cybertip.org/ispws"
+"""The clearinghouse's *test* endpoint: production must be chosen explicitly."""
+
 
 def default_home(environ: Mapping[str, str]) -> Path:
     """Where data lives when ``BRIGHTLINE_HOME`` is unset: the XDG data directory.
@@ -87,6 +90,60 @@ class FloodGuardSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class CyberTiplineSettings:
+    """Where and how reports are submitted to the CyberTipline Reporting API.
+
+    See docs/cybertipline-submission.md. The default URL is the clearinghouse's *test* endpoint
+    so that an unconfigured installation can never file a real report by accident.
+    """
+
+    url: str = DEFAULT_CYBERTIPLINE_URL
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    """Kept out of ``repr`` so that settings can be logged or shown in a traceback."""
+    timeout_seconds: float = 60.0
+    """Per request; uploads of large files send in chunks, so this bounds each wait, not the
+    whole upload."""
+    lease_seconds: float = 900.0
+    """How long a worker holds a submission; renewed at every step, so it bounds one step."""
+    poll_seconds: float = 5.0
+    batch_size: int = 10
+    max_attempts: int = 20
+    backoff_base_seconds: float = 30.0
+    backoff_cap_seconds: float = 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class ReporterSettings:
+    """Who files CyberTipline reports: the ``<reporter>`` section of every report.
+
+    Every field may be unset so that an installation that does not report still starts; the
+    report builder refuses to build while a required one (company name, contact first and last
+    name, contact email) is missing, naming each (see docs/reports.md).
+    """
+
+    company_name: str | None = None
+    """The reporting company. The schema has no element for it (the clearinghouse knows the
+    company from its credentials), so it opens ``companyTemplate``."""
+    contact_first_name: str | None = None
+    contact_last_name: str | None = None
+    contact_email: str | None = None
+    contact_phone: str | None = None
+    company_template: str | None = None
+    """Standing text for every report (``companyTemplate``): how to serve legal process,
+    retention periods, a 24-hour emergency line."""
+    terms_of_service_url: str | None = None
+    """Where the terms of service the reported user broke are published (``termsOfService``)."""
+    legal_url: str | None = None
+    """A page for law enforcement (``legalURL``)."""
+    esp_service_name: str | None = None
+    """The full application name (``incidentSummary/platform``)."""
+    schema_path: Path | None = None
+    """The CyberTipline XSD to validate every built report against before it is stored. The
+    schema is not shipped with Brightline (its reference copy may not be redistributed)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     home: Path
     database_url: str
@@ -101,6 +158,8 @@ class Settings:
     service: ServiceSettings = ServiceSettings()
     webhooks: WebhookSettings = WebhookSettings()
     flood_guard: FloodGuardSettings = FloodGuardSettings()
+    reporter: ReporterSettings = ReporterSettings()
+    cybertipline: CyberTiplineSettings = CyberTiplineSettings()
     evidence_key: str | None = field(default=None, repr=False)
     """``BRIGHTLINE_EVIDENCE_KEY``: base64 of the 32-byte evidence vault key; when unset, a key
     file under ``$BRIGHTLINE_HOME/keys`` is used (see docs/evidence.md). Kept out of ``repr`` so
@@ -211,6 +270,68 @@ def load_flood_guard_settings(environ: Mapping[str, str]) -> FloodGuardSettings:
     )
 
 
+def load_cybertipline_settings(environ: Mapping[str, str]) -> CyberTiplineSettings:
+    env = environ
+    url = (env.get("BRIGHTLINE_CYBERTIPLINE_URL") or DEFAULT_CYBERTIPLINE_URL).strip().rstrip("/")
+    if not url.startswith(("https://", "http://")):
+        raise InvalidInput("BRIGHTLINE_CYBERTIPLINE_URL must be an http:// or https:// URL")
+    timeout = _float_env(env, "BRIGHTLINE_CYBERTIPLINE_TIMEOUT_SECONDS", 60.0, 1, 3600)
+    lease = _float_env(env, "BRIGHTLINE_CYBERTIPLINE_LEASE_SECONDS", 900.0, 10, 86_400)
+    if lease <= timeout:
+        # A lease shorter than one request would let a second worker take over mid-step.
+        raise InvalidInput("BRIGHTLINE_CYBERTIPLINE_LEASE_SECONDS must exceed the timeout")
+    return CyberTiplineSettings(
+        url=url,
+        username=env.get("BRIGHTLINE_CYBERTIPLINE_USERNAME") or None,
+        password=env.get("BRIGHTLINE_CYBERTIPLINE_PASSWORD") or None,
+        timeout_seconds=timeout,
+        lease_seconds=lease,
+        poll_seconds=_float_env(env, "BRIGHTLINE_CYBERTIPLINE_POLL_SECONDS", 5.0, 0.05, 3600),
+        batch_size=_int_env(env, "BRIGHTLINE_CYBERTIPLINE_BATCH_SIZE", 10, 1, 1000),
+        max_attempts=_int_env(env, "BRIGHTLINE_CYBERTIPLINE_MAX_ATTEMPTS", 20, 1, 1000),
+        backoff_base_seconds=_float_env(
+            env, "BRIGHTLINE_CYBERTIPLINE_BACKOFF_SECONDS", 30.0, 0.1, 3600
+        ),
+        backoff_cap_seconds=_float_env(
+            env, "BRIGHTLINE_CYBERTIPLINE_BACKOFF_CAP_SECONDS", 3600.0, 1, 7 * 86_400
+        ),
+    )
+
+
+def _text_env(environ: Mapping[str, str], name: str) -> str | None:
+    """A free-text setting: surrounding blanks dropped, blank meaning unset."""
+    value = environ.get(name, "").strip()
+    return value or None
+
+
+def load_reporter_settings(environ: Mapping[str, str]) -> ReporterSettings:
+    env = environ
+    urls: dict[str, str | None] = {}
+    for key in ("TERMS_OF_SERVICE_URL", "LEGAL_URL"):
+        name = f"BRIGHTLINE_REPORTER_{key}"
+        url = _text_env(env, name)
+        if url is not None and not url.startswith(("https://", "http://")):
+            raise InvalidInput(f"{name} must be an http:// or https:// URL")
+        urls[key] = url
+    schema_raw = _text_env(env, "BRIGHTLINE_REPORTER_SCHEMA_PATH")
+    schema_path = Path(schema_raw).expanduser() if schema_raw else None
+    if schema_path is not None and not schema_path.is_file():
+        # Checked at startup: a typo would otherwise surface only when the first report is built.
+        raise InvalidInput("BRIGHTLINE_REPORTER_SCHEMA_PATH does not name a readable file")
+    return ReporterSettings(
+        company_name=_text_env(env, "BRIGHTLINE_REPORTER_COMPANY_NAME"),
+        contact_first_name=_text_env(env, "BRIGHTLINE_REPORTER_CONTACT_FIRST_NAME"),
+        contact_last_name=_text_env(env, "BRIGHTLINE_REPORTER_CONTACT_LAST_NAME"),
+        contact_email=_text_env(env, "BRIGHTLINE_REPORTER_CONTACT_EMAIL"),
+        contact_phone=_text_env(env, "BRIGHTLINE_REPORTER_CONTACT_PHONE"),
+        company_template=_text_env(env, "BRIGHTLINE_REPORTER_COMPANY_TEMPLATE"),
+        terms_of_service_url=urls["TERMS_OF_SERVICE_URL"],
+        legal_url=urls["LEGAL_URL"],
+        esp_service_name=_text_env(env, "BRIGHTLINE_REPORTER_ESP_SERVICE_NAME"),
+        schema_path=schema_path,
+    )
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read settings from ``environ`` (default: the process environment)."""
     env = os.environ if environ is None else environ
@@ -238,5 +359,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         service=load_service_settings(env),
         webhooks=load_webhook_settings(env),
         flood_guard=load_flood_guard_settings(env),
+        reporter=load_reporter_settings(env),
+        cybertipline=load_cybertipline_settings(env),
         evidence_key=env.get("BRIGHTLINE_EVIDENCE_KEY") or None,
     )

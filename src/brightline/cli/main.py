@@ -74,6 +74,7 @@ def _register_commands() -> None:
         demo,
         hash_commands,
         quarantine_commands,
+        report_commands,
         scan,
         serve,
         webhook_commands,
@@ -89,6 +90,7 @@ def _register_commands() -> None:
     cli.add_command(apikey_commands.apikey)
     cli.add_command(account_commands.account)
     cli.add_command(webhook_commands.webhook)
+    cli.add_command(report_commands.reports)
     # The flood guard's review commands belong with the other bank commands.
     bank_commands.bank.add_command(quarantine_commands.quarantined)
     bank_commands.bank.add_command(quarantine_commands.release)

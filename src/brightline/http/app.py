@@ -18,6 +18,7 @@ from sqlalchemy import Engine, inspect
 from sqlalchemy.exc import OperationalError
 
 from brightline import __version__
+from brightline.clearinghouse_client.worker import submit_forever
 from brightline.errors import StorageError
 from brightline.events.worker import deliver_forever
 from brightline.evidence import EvidenceStore
@@ -108,15 +109,20 @@ def create_app(settings: Settings) -> FastAPI:
         delivering = asyncio.create_task(
             deliver_forever(sessions, settings, on_report=metrics.record_webhook_report)
         )
+        background = [syncing, delivering]
+        # CyberTipline submissions: only once credentials are configured (leases prevent doubles).
+        if settings.cybertipline.username and settings.cybertipline.password:
+            background.append(
+                asyncio.create_task(submit_forever(sessions, settings.cybertipline, state.evidence))
+            )
         try:
             yield
         finally:
-            syncing.cancel()
-            delivering.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await syncing
-            with contextlib.suppress(asyncio.CancelledError):
-                await delivering
+            for task in background:
+                task.cancel()
+            for task in background:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             indexes.save()
             engine.dispose()
 

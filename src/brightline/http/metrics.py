@@ -26,6 +26,7 @@ from prometheus_client import multiprocess as prometheus_multiprocess
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from brightline.access import Principal, Role
+from brightline.clearinghouse_client.outbox import submission_counts
 from brightline.events import DeliveryReport, queue_counts
 from brightline.http.auth import require
 from brightline.http.state import ServiceState, service_state
@@ -95,6 +96,15 @@ def webhook_queue_depths(state: ServiceState) -> Mapping[str, int]:
     return {"webhook_deliveries": counts["pending"], "webhook_deliveries_failed": counts["failed"]}
 
 
+def report_queue_depths(state: ServiceState) -> Mapping[str, int]:
+    """CyberTipline submissions still on their way, and failed ones: a failed report is one the
+    law requires and nobody has made yet, so it is the alert that matters most."""
+    with state.transaction() as session:
+        counts = submission_counts(session=session)
+    waiting = sum(count for status, count in counts.items() if status not in {"finished", "failed"})
+    return {"report_submissions": waiting, "report_submissions_failed": counts["failed"]}
+
+
 def record_index_sizes(sizes: Mapping[str, int]) -> None:
     for name, size in sizes.items():
         INDEX_ENTRIES.labels(index=name).set(size)
@@ -130,6 +140,7 @@ class RequestTimer:
 
 
 add_queue_depth_reader(webhook_queue_depths)
+add_queue_depth_reader(report_queue_depths)
 
 router = APIRouter(tags=["operations"])
 

@@ -1,6 +1,8 @@
 """Imports every table module so that the metadata is complete (for Alembic and tests)."""
 
 import brightline.accounts.models  # registers the console account tables
+import brightline.clearinghouse_client.models  # registers the submission outbox tables
+import brightline.reports.models  # registers the report tables
 import brightline.review.models  # noqa: F401  (registers the review tables)
 from brightline.access.models import ApiKey
 from brightline.banks.models import Bank, BankEntry, EntryChange, VideoSignature
