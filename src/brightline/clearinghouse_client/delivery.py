@@ -56,6 +56,7 @@ from brightline.clearinghouse_client.models import (
     SubmissionStatus,
 )
 from brightline.errors import StorageError
+from brightline.events.delivery import RetryPolicy as RetryPolicy  # shared with webhooks
 from brightline.reports import ReportFile, load_built_report
 from brightline.reports.models import Report, ReportStatus
 from brightline.settings import CyberTiplineSettings
@@ -72,28 +73,6 @@ class MediaSource(Protocol):
     """Where the bytes of a reported file come from (``EvidenceStore`` in production)."""
 
     def iter_chunks(self, ref: str) -> Iterator[bytes]: ...
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    max_attempts: int = 20
-    base_seconds: float = 30.0
-    cap_seconds: float = 3600.0
-    lease_seconds: float = 900.0
-
-    @classmethod
-    def from_settings(cls, settings: CyberTiplineSettings) -> RetryPolicy:
-        return cls(
-            max_attempts=settings.max_attempts,
-            base_seconds=settings.backoff_base_seconds,
-            cap_seconds=settings.backoff_cap_seconds,
-            lease_seconds=settings.lease_seconds,
-        )
-
-    def delay(self, attempts: int, rng: random.Random) -> timedelta:
-        """``base·2^(attempts-1)`` capped, with equal jitter (as for webhooks)."""
-        step = min(self.cap_seconds, self.base_seconds * 2.0 ** min(attempts - 1, 60))
-        return timedelta(seconds=step / 2 + rng.uniform(0, step / 2))
 
 
 @dataclass(slots=True)
@@ -475,7 +454,7 @@ def deliver_due_reports(
     Database errors propagate (the claimed row waits for its lease to run out); API and
     evidence failures never do: they are recorded on the submission.
     """
-    policy = policy or RetryPolicy()
+    policy = policy or RetryPolicy.from_settings(CyberTiplineSettings())
     rng = rng or random.Random()  # noqa: S311  (jitter, not security)
     lease = timedelta(seconds=policy.lease_seconds)
 

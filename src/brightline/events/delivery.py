@@ -20,6 +20,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
 import httpx
 from sqlalchemy import or_, select, update
@@ -59,15 +60,31 @@ SIGNATURE_VERSION = "v1"
 DEFAULT_TOLERANCE_SECONDS = 300
 
 
+class RetrySettings(Protocol):
+    """What a retry policy reads from settings (webhooks and CyberTipline submissions alike)."""
+
+    @property
+    def max_attempts(self) -> int: ...
+    @property
+    def backoff_base_seconds(self) -> float: ...
+    @property
+    def backoff_cap_seconds(self) -> float: ...
+    @property
+    def lease_seconds(self) -> float: ...
+
+
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
+    """Attempts, exponential backoff with equal jitter, and the lease of one claim: shared by
+    every durable outbox (webhook deliveries, report submissions)."""
+
     max_attempts: int = 12
     base_seconds: float = 5.0
     cap_seconds: float = 3600.0
     lease_seconds: float = 60.0
 
     @classmethod
-    def from_settings(cls, settings: WebhookSettings) -> RetryPolicy:
+    def from_settings(cls, settings: RetrySettings) -> RetryPolicy:
         return cls(
             max_attempts=settings.max_attempts,
             base_seconds=settings.backoff_base_seconds,
