@@ -144,6 +144,34 @@ class ReporterSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class PreservationSettings:
+    """How long preserved evidence is kept, and how long legal holds last (docs/evidence.md).
+
+    US law (18 U.S.C. § 2258A(h)) requires the contents of a report to be preserved for one
+    year after it is made; a § 2703(f) preservation request holds records 90 days and may be
+    renewed once for 90 more. Operators may keep evidence longer, never shorter than the law.
+    """
+
+    retention_days: int = 365
+    hold_days: int = 90
+    hold_renewals: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class EnrichmentSettings:
+    """Where the report builder asks the platform for what only it knows (docs/reports.md).
+
+    At most one of ``url`` (a signed HTTP webhook) and ``plugin`` (``module:callable``) is set;
+    with neither, reports carry only what review recorded.
+    """
+
+    url: str | None = None
+    secret: str | None = field(default=None, repr=False)
+    plugin: str | None = None
+    timeout_seconds: float = 30.0
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     home: Path
     database_url: str
@@ -160,10 +188,16 @@ class Settings:
     flood_guard: FloodGuardSettings = FloodGuardSettings()
     reporter: ReporterSettings = ReporterSettings()
     cybertipline: CyberTiplineSettings = CyberTiplineSettings()
+    preservation: PreservationSettings = PreservationSettings()
+    enrichment: EnrichmentSettings = EnrichmentSettings()
     evidence_key: str | None = field(default=None, repr=False)
-    """``BRIGHTLINE_EVIDENCE_KEY``: base64 of the 32-byte evidence vault key; when unset, a key
-    file under ``$BRIGHTLINE_HOME/keys`` is used (see docs/evidence.md). Kept out of ``repr`` so
-    that settings can be logged or shown in a traceback without leaking it."""
+    """``BRIGHTLINE_EVIDENCE_KEY``: base64 of the 32-byte evidence vault master key (several,
+    comma-separated, during a rotation: the first is active); when unset, a key file under
+    ``$BRIGHTLINE_HOME/keys`` is used (see docs/evidence.md). Kept out of ``repr`` so that
+    settings can be logged or shown in a traceback without leaking it."""
+    custody_key: str | None = field(default=None, repr=False)
+    """``BRIGHTLINE_CUSTODY_KEY``: base64 of the 32-byte key that authenticates the chain of
+    custody log (docs/custody.md); when unset, ``$BRIGHTLINE_HOME/keys/custody.key``."""
 
     @property
     def index_dir(self) -> Path:
@@ -361,5 +395,38 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         flood_guard=load_flood_guard_settings(env),
         reporter=load_reporter_settings(env),
         cybertipline=load_cybertipline_settings(env),
+        preservation=load_preservation_settings(env),
+        enrichment=load_enrichment_settings(env),
         evidence_key=env.get("BRIGHTLINE_EVIDENCE_KEY") or None,
+        custody_key=env.get("BRIGHTLINE_CUSTODY_KEY") or None,
+    )
+
+
+def load_preservation_settings(env: Mapping[str, str]) -> PreservationSettings:
+    return PreservationSettings(
+        retention_days=_int_env(env, "BRIGHTLINE_EVIDENCE_RETENTION_DAYS", 365, 365, 36_500),
+        hold_days=_int_env(env, "BRIGHTLINE_HOLD_DAYS", 90, 1, 3_650),
+        hold_renewals=_int_env(env, "BRIGHTLINE_HOLD_RENEWALS", 1, 0, 100),
+    )
+
+
+def load_enrichment_settings(env: Mapping[str, str]) -> EnrichmentSettings:
+    url = _text_env(env, "BRIGHTLINE_ENRICHMENT_URL")
+    plugin = _text_env(env, "BRIGHTLINE_ENRICHMENT_PLUGIN")
+    if url is not None and plugin is not None:
+        raise InvalidInput(
+            "set at most one of BRIGHTLINE_ENRICHMENT_URL and BRIGHTLINE_ENRICHMENT_PLUGIN"
+        )
+    if url is not None and not url.startswith(("https://", "http://")):
+        raise InvalidInput("BRIGHTLINE_ENRICHMENT_URL must be an http(s) URL")
+    secret = env.get("BRIGHTLINE_ENRICHMENT_SECRET") or None
+    if url is not None and secret is None:
+        raise InvalidInput("BRIGHTLINE_ENRICHMENT_URL needs BRIGHTLINE_ENRICHMENT_SECRET to sign")
+    if plugin is not None and ":" not in plugin:
+        raise InvalidInput("BRIGHTLINE_ENRICHMENT_PLUGIN is 'module:callable'")
+    return EnrichmentSettings(
+        url=url,
+        secret=secret,
+        plugin=plugin,
+        timeout_seconds=_float_env(env, "BRIGHTLINE_ENRICHMENT_TIMEOUT_SECONDS", 30.0, 1.0, 600.0),
     )

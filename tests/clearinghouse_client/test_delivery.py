@@ -389,7 +389,7 @@ def test_tampered_evidence_fails_loudly_and_retracts(
     server: ServerState,
 ) -> None:
     _, submission_id = _queue(sessions, store, files=1)
-    (stored,) = [path for path in store.directory.rglob("*") if path.is_file()]
+    (stored,) = [p for p in (store.directory / "objects").rglob("*") if p.is_file()]
     data = bytearray(stored.read_bytes())
     data[-1] ^= 0x01
     stored.write_bytes(bytes(data))

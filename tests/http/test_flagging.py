@@ -89,7 +89,7 @@ def _vault(client: TestClient) -> EvidenceStore:
 
 
 def _vault_objects(settings: Settings) -> list[Path]:
-    root = settings.home / "evidence"
+    root = settings.home / "evidence" / "objects"
     return [path for path in root.rglob("*") if path.is_file()] if root.exists() else []
 
 

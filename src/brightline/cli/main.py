@@ -70,8 +70,10 @@ def _register_commands() -> None:
         account_commands,
         apikey_commands,
         bank_commands,
+        custody_commands,
         db_commands,
         demo,
+        evidence_commands,
         hash_commands,
         quarantine_commands,
         report_commands,
@@ -91,6 +93,9 @@ def _register_commands() -> None:
     cli.add_command(account_commands.account)
     cli.add_command(webhook_commands.webhook)
     cli.add_command(report_commands.reports)
+    cli.add_command(custody_commands.custody)
+    cli.add_command(evidence_commands.evidence)
+    cli.add_command(evidence_commands.keys)
     # The flood guard's review commands belong with the other bank commands.
     bank_commands.bank.add_command(quarantine_commands.quarantined)
     bank_commands.bank.add_command(quarantine_commands.release)

@@ -1,36 +1,39 @@
-"""Content-addressed, encrypted-at-rest storage of flagged media.
+"""Content-addressed, encrypted-at-rest storage of flagged and reported media.
 
-Reviewers need to see what they decide on, and reports (later) must carry the files, so media
-that matched is kept, but never in the clear on disk: each object is encrypted with an
-authenticated cipher under a key held outside the database. Objects are named by the SHA-256 of
-their plaintext (``sha256:<hex>``), so storing the same upload twice is free and a reference
+Reviewers need to see what they decide on, and reports must carry the files and be preserved,
+so media that matched is kept, but never in the clear on disk. Objects are named by the SHA-256
+of their plaintext (``sha256:<hex>``), so storing the same upload twice is free and a reference
 proves what it refers to. The store itself knows nothing of people: callers authorise and record
-every read (the review audit log) before calling :meth:`EvidenceStore.read`.
+every read (the review audit log, the chain of custody) before calling :meth:`EvidenceStore.read`.
 
-Construction (format version 1; docs/evidence.md has the byte layout): the STREAM construction
-of Hoang, Reyhanitabar, Rogaway and Vizár ("online authenticated encryption", 2015), as in
-Tink's AES-GCM-HKDF streaming AEAD. Each object gets a fresh random salt and nonce prefix; its
-content key is HKDF-SHA256(vault key, salt). The plaintext is cut into fixed-size chunks, each
-sealed with AES-256-GCM under the nonce ``prefix(7) || counter(4, big-endian) || last(1)`` and
-with the object header plus the plaintext digest as associated data. So a flipped byte fails a
-tag, reordered chunks fail (wrong counter), a file cut at a chunk boundary fails (its last chunk
-was sealed as "not last"), an object copied under another name fails (the digest is bound), and
-memory stays bounded by one chunk whatever the file size.
+Construction (format version 2; docs/evidence.md has the byte layout): envelope encryption
+with the STREAM construction of Hoang, Reyhanitabar, Rogaway and Vizár ("online authenticated
+encryption", 2015), as in Tink's AES-GCM-HKDF streaming AEAD. Each object gets a fresh random
+*data key*, stored apart from the content and wrapped under the active master key
+(:mod:`brightline.evidence.keyring`); the content key is HKDF-SHA256(data key, salt). The
+plaintext is cut into fixed-size chunks, each sealed with AES-256-GCM under the nonce
+``prefix(7) || counter(4, big-endian) || last(1)`` and with the object header plus the
+plaintext digest as associated data. So a flipped byte fails a tag, reordered chunks fail
+(wrong counter), a file cut at a chunk boundary fails (its last chunk was sealed as "not
+last"), an object copied under another name fails (the digest is bound), and memory stays
+bounded by one chunk whatever the file size. Rotating the master key re-wraps the small data
+keys only; deleting an object's data key destroys it for good (crypto-shredding).
+
+Version 1 objects (content key derived from the master key itself, before envelopes) stay
+readable; :meth:`EvidenceStore.rewrap_all` re-encrypts them as version 2.
 """
 
 from __future__ import annotations
 
-import base64
-import contextlib
 import hashlib
 import hmac
 import os
 import re
 import secrets
-import stat
 import struct
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
@@ -40,37 +43,51 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from brightline.errors import EvidenceUnreadable, InvalidInput, NotFound, StorageError
+from brightline.evidence.keyring import (
+    KEY_BYTES,
+    KEY_ENV,
+    KEY_ID_BYTES,
+    MasterKeyring,
+    decode_key,
+    decode_keys,
+    key_id,
+    load_or_create_key_file,
+    new_key_text,
+)
+from brightline.evidence.storage import LocalDirectoryStorage, VaultStorage
 from brightline.settings import Settings
 
+__all__ = [
+    "KEY_BYTES",
+    "KEY_ENV",
+    "EvidenceStore",
+    "RewrapReport",
+    "decode_key",
+    "key_id",
+    "load_or_create_key_file",
+    "new_key_text",
+    "parse_ref",
+]
+
 MAGIC = b"BLEV"
-FORMAT_VERSION = 1
-"""Written as one byte after the magic, so that ciphers and key handling can change later
-while old objects stay readable (a reader dispatches on it)."""
-KEY_BYTES = 32
-KEY_ID_BYTES = 8
+FORMAT_VERSION = 2
+"""Written as one byte after the magic, so that ciphers and key handling can change while old
+objects stay readable (a reader dispatches on it)."""
+DATA_KEY_ID_BYTES = 16
 SALT_BYTES = 16
 PREFIX_BYTES = 7
 TAG_BYTES = 16
 DEFAULT_CHUNK_SIZE = 1024 * 1024
 MAX_CHUNK_SIZE = 64 * 1024 * 1024
-_HEADER = struct.Struct(f">4sB{KEY_ID_BYTES}sI{SALT_BYTES}s{PREFIX_BYTES}s")
-HEADER_BYTES = _HEADER.size
+_HEADER_V1 = struct.Struct(f">4sB{KEY_ID_BYTES}sI{SALT_BYTES}s{PREFIX_BYTES}s")
+_HEADER_V2 = struct.Struct(f">4sB{DATA_KEY_ID_BYTES}sI{SALT_BYTES}s{PREFIX_BYTES}s")
+HEADER_BYTES = _HEADER_V2.size
 _MAX_CHUNKS = 2**32
 _REF = re.compile(r"sha256:([0-9a-f]{64})")
-_HKDF_INFO = b"brightline evidence v1 content key"
-_KEY_ID_LABEL = b"brightline evidence key id"
-KEY_ENV = "BRIGHTLINE_EVIDENCE_KEY"
+_HKDF_INFO_V1 = b"brightline evidence v1 content key"
+_HKDF_INFO_V2 = b"brightline evidence v2 content key"
+_WRAP_LABEL = b"brightline evidence v2 data key"
 _READ_BLOCK = 1024 * 1024
-
-
-def key_id(key: bytes) -> bytes:
-    """A short fingerprint of a vault key, stored in each object header.
-
-    It tells "this object was sealed under another key" apart from "this object was tampered
-    with" (AES-GCM alone cannot), and lets a later version pick the right key during rotation.
-    An HMAC, so it reveals nothing about the key.
-    """
-    return hmac.new(key, _KEY_ID_LABEL, hashlib.sha256).digest()[:KEY_ID_BYTES]
 
 
 def parse_ref(ref: str) -> str:
@@ -83,11 +100,28 @@ def parse_ref(ref: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class _Header:
+    version: int
     key_id: bytes
+    """v1: the master key's id; v2: the object's own data key id."""
     chunk_size: int
     salt: bytes
     prefix: bytes
     raw: bytes
+
+
+@dataclass(slots=True)
+class RewrapReport:
+    """What :meth:`EvidenceStore.rewrap_all` did."""
+
+    rewrapped: int = 0
+    current: int = 0
+    """Already under the active master key."""
+    reencrypted: int = 0
+    """Version 1 objects re-encrypted as version 2."""
+    orphans_removed: int = 0
+    """Data keys no object uses (left by an interrupted write), deleted."""
+    failed: list[str] = field(default_factory=list)
+    """References that could not be re-wrapped (damaged, or their key is not in the ring)."""
 
 
 def _nonce(prefix: bytes, counter: int, last: bool) -> bytes:
@@ -128,32 +162,47 @@ def _fixed_blocks(handle: BinaryIO, size: int) -> Iterator[bytes]:
         yield block
 
 
-class EvidenceStore:
-    """A directory of encrypted objects, sharded as ``objects/<ab>/<cd>/<hex digest>``."""
+def _content_key(secret: bytes, salt: bytes, info: bytes) -> bytes:
+    """A key per object, so that random 7-byte nonce prefixes only need be unique per object."""
+    return HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=salt, info=info).derive(secret)
 
-    def __init__(self, directory: Path, key: bytes, *, chunk_size: int = DEFAULT_CHUNK_SIZE):
-        if len(key) != KEY_BYTES:
-            raise InvalidInput(f"an evidence key is {KEY_BYTES} bytes")
+
+def _key_name(digest: str, data_key_id: bytes) -> str:
+    return f"keys/{digest}.{data_key_id.hex()}"
+
+
+class EvidenceStore:
+    """Encrypted objects ``objects/<hex>`` and their wrapped data keys ``keys/<hex>.<id>``,
+    in a :class:`VaultStorage` (a local directory unless told otherwise)."""
+
+    def __init__(
+        self,
+        directory: Path,
+        key: bytes | MasterKeyring,
+        *,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        storage: VaultStorage | None = None,
+    ):
         if not 1 <= chunk_size <= MAX_CHUNK_SIZE:
             raise InvalidInput(f"the chunk size is between 1 and {MAX_CHUNK_SIZE} bytes")
         self.directory = directory
         self.chunk_size = chunk_size
-        self._key = key
-        self._key_id = key_id(key)
+        self.keyring = key if isinstance(key, MasterKeyring) else MasterKeyring([key])
+        self.storage: VaultStorage = storage or LocalDirectoryStorage(directory)
 
     def __repr__(self) -> str:
-        # Never the key: reprs end up in logs and tracebacks.
-        return f"EvidenceStore({str(self.directory)!r}, key_id={self._key_id.hex()})"
+        # Never the keys: reprs end up in logs and tracebacks.
+        return f"EvidenceStore({str(self.directory)!r}, {self.keyring!r})"
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EvidenceStore:
-        """The vault under ``$BRIGHTLINE_HOME/evidence``; the key from ``BRIGHTLINE_EVIDENCE_KEY``
-        or a key file created on first use (owner-only permissions)."""
+        """The vault under ``$BRIGHTLINE_HOME/evidence``; master keys from
+        ``BRIGHTLINE_EVIDENCE_KEY`` or a key file created on first use (owner-only)."""
         if settings.evidence_key is not None:
-            key = decode_key(settings.evidence_key, source=KEY_ENV)
+            keyring = MasterKeyring(decode_keys(settings.evidence_key, source=KEY_ENV))
         else:
-            key = load_or_create_key_file(settings.home / "keys" / "evidence.key")
-        return cls(settings.home / "evidence", key)
+            keyring = MasterKeyring.from_file(key_file_path(settings))
+        return cls(settings.home / "evidence", keyring)
 
     # -- writing -----------------------------------------------------------------------------
 
@@ -161,12 +210,12 @@ class EvidenceStore:
         """Store ``data`` encrypted; return its reference ``sha256:<hex>`` (idempotent)."""
         digest = hashlib.sha256(data).hexdigest()
         ref = f"sha256:{digest}"
-        if self._path(digest).is_file():
+        if self.storage.exists(f"objects/{digest}"):
             return ref
         view = memoryview(data)
         size = self.chunk_size
-        blocks = (view[start : start + size] for start in range(0, len(view), size))
-        self._write(digest, (bytes(block) for block in blocks))
+        blocks = (bytes(view[start : start + size]) for start in range(0, len(view), size))
+        self._write(digest, blocks)
         return ref
 
     def put_file(self, path: Path) -> str:
@@ -178,7 +227,7 @@ class EvidenceStore:
         """
         digest = _file_digest(path)
         ref = f"sha256:{digest}"
-        if self._path(digest).is_file():
+        if self.storage.exists(f"objects/{digest}"):
             return ref
         seen = hashlib.sha256()
 
@@ -197,40 +246,35 @@ class EvidenceStore:
         blocks: Iterable[bytes],
         check: Callable[[], bool] | None = None,
     ) -> None:
-        """Seal ``blocks`` into a temporary file beside the target, fsync, rename into place."""
-        target = self._path(digest)
-        self._make_dirs(target.parent)
+        """Wrap and store a fresh data key, then seal ``blocks`` under it.
+
+        The key goes first and under a name of its own (the data key id is in the object's
+        header), so two writers of the same content cannot pair one's object with the other's
+        key, and a crash leaves at most an unused key (removed by ``rewrap_all``).
+        """
+        data_key = secrets.token_bytes(KEY_BYTES)
+        data_key_id = secrets.token_bytes(DATA_KEY_ID_BYTES)
+        wrapped = self.keyring.wrap(data_key, _wrap_binding(digest, data_key_id))
+        self.storage.write(_key_name(digest, data_key_id), [wrapped])
         salt = secrets.token_bytes(SALT_BYTES)
         prefix = secrets.token_bytes(PREFIX_BYTES)
-        header = _HEADER.pack(MAGIC, FORMAT_VERSION, self._key_id, self.chunk_size, salt, prefix)
-        cipher = AESGCM(self._content_key(salt))
+        header = _HEADER_V2.pack(MAGIC, FORMAT_VERSION, data_key_id, self.chunk_size, salt, prefix)
+        cipher = AESGCM(_content_key(data_key, salt, _HKDF_INFO_V2))
         aad = header + bytes.fromhex(digest)
-        temporary = target.parent / f".tmp-{secrets.token_hex(8)}"
-        try:
-            descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except OSError as exc:
-            raise StorageError(f"cannot write to the evidence vault: {exc.strerror}") from None
-        try:
-            with os.fdopen(descriptor, "wb") as out:
-                out.write(header)
-                for counter, (block, last) in enumerate(_with_last_flag(blocks)):
-                    out.write(cipher.encrypt(_nonce(prefix, counter, last), block, aad))
-                out.flush()
-                os.fsync(out.fileno())
+
+        def sealed() -> Iterator[bytes]:
+            yield header
+            for counter, (block, last) in enumerate(_with_last_flag(blocks)):
+                yield cipher.encrypt(_nonce(prefix, counter, last), block, aad)
             if check is not None and not check():
                 raise InvalidInput("the file changed while it was being stored")
-            os.replace(temporary, target)
-            _fsync_directory(target.parent)
-        except OSError as exc:
-            raise StorageError(f"cannot write to the evidence vault: {exc.strerror}") from None
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                temporary.unlink()
+
+        self.storage.write(f"objects/{digest}", sealed())
 
     # -- reading -----------------------------------------------------------------------------
 
     def exists(self, ref: str) -> bool:
-        return self._path(parse_ref(ref)).is_file()
+        return self.storage.exists(f"objects/{parse_ref(ref)}")
 
     def read(self, ref: str) -> bytes:
         """Decrypt and return the object, verified against its digest."""
@@ -239,28 +283,56 @@ class EvidenceStore:
     def iter_chunks(self, ref: str) -> Iterator[bytes]:
         """The plaintext, one authenticated chunk at a time (for serving big files).
 
-        A missing object, a wrong key or a damaged header raise here, at the call, before a
-        response has started. Every chunk is verified before it is yielded; truncation and the
-        digest can only be known at the end, so a consumer must treat the content as complete
-        only once the iterator finishes without raising :class:`EvidenceUnreadable`.
+        A missing object, a missing or wrong key or a damaged header raise here, at the call,
+        before a response has started. Every chunk is verified before it is yielded; truncation
+        and the digest can only be known at the end, so a consumer must treat the content as
+        complete only once the iterator finishes without raising :class:`EvidenceUnreadable`.
         """
         digest = parse_ref(ref)
         try:
-            handle = self._path(digest).open("rb")
-        except FileNotFoundError:
+            handle = self.storage.open(f"objects/{digest}")
+        except NotFound:
             raise NotFound(f"no evidence object {ref}") from None
-        except OSError as exc:
-            raise StorageError(f"cannot read the evidence vault: {exc.strerror}") from None
         try:
             header = self._read_header(handle)
+            secret, info = self._content_secret(digest, header)
         except BaseException:
             handle.close()
             raise
-        return self._decrypt(handle, header, digest)
+        return self._decrypt(handle, header, digest, _content_key(secret, header.salt, info))
 
-    def _decrypt(self, handle: BinaryIO, header: _Header, digest: str) -> Iterator[bytes]:
+    def _content_secret(self, digest: str, header: _Header) -> tuple[bytes, bytes]:
+        """The key material the content key derives from, and the HKDF label."""
+        if header.version == 1:
+            master = self.keyring.key(header.key_id)
+            if master is None:
+                raise EvidenceUnreadable(
+                    f"the evidence object was sealed under another key (key id "
+                    f"{header.key_id.hex()}; this vault's active key is "
+                    f"{self.keyring.active_id.hex()})"
+                )
+            return master, _HKDF_INFO_V1
+        data_key, _master_id = self._unwrap(digest, header.key_id)
+        return data_key, _HKDF_INFO_V2
+
+    def _wrapped(self, digest: str, data_key_id: bytes) -> bytes:
+        try:
+            with self.storage.open(_key_name(digest, data_key_id)) as handle:
+                return handle.read(4096)
+        except NotFound:
+            raise EvidenceUnreadable(
+                "the evidence object's data key is gone (destroyed by a purge, or lost)"
+            ) from None
+
+    def _unwrap(self, digest: str, data_key_id: bytes) -> tuple[bytes, bytes]:
+        wrapped = self._wrapped(digest, data_key_id)
+        return self.keyring.unwrap(wrapped, _wrap_binding(digest, data_key_id))
+
+    def _decrypt(
+        self, handle: BinaryIO, header: _Header, digest: str, content_key: bytes
+    ) -> Iterator[bytes]:
         with handle:
-            cipher = AESGCM(self._content_key(header.salt))
+            cipher = AESGCM(content_key)
             aad = header.raw + bytes.fromhex(digest)
             seen = hashlib.sha256()
             sealed_size = header.chunk_size + TAG_BYTES
@@ -279,52 +351,133 @@ class EvidenceStore:
             if not hmac.compare_digest(seen.hexdigest(), digest):
                 raise EvidenceUnreadable("the evidence object does not match its digest")
 
-    def _read_header(self, handle: BinaryIO) -> _Header:
-        raw = _read_exactly(handle, HEADER_BYTES)
-        if len(raw) != HEADER_BYTES or raw[:4] != MAGIC:
+    @staticmethod
+    def _read_header(handle: BinaryIO) -> _Header:
+        raw = _read_exactly(handle, 5)
+        if len(raw) != 5 or raw[:4] != MAGIC:
             raise EvidenceUnreadable("the evidence object has no valid header")
-        _magic, version, stored_key_id, chunk_size, salt, prefix = _HEADER.unpack(raw)
-        if version != FORMAT_VERSION:
+        version = raw[4]
+        layout = {1: _HEADER_V1, 2: _HEADER_V2}.get(version)
+        if layout is None:
             raise EvidenceUnreadable(f"the evidence object has unknown format version {version}")
-        if not hmac.compare_digest(stored_key_id, self._key_id):
-            raise EvidenceUnreadable(
-                f"the evidence object was sealed under another key (key id "
-                f"{stored_key_id.hex()}; this vault's key is {self._key_id.hex()})"
-            )
+        raw += _read_exactly(handle, layout.size - 5)
+        if len(raw) != layout.size:
+            raise EvidenceUnreadable("the evidence object has no valid header")
+        _magic, _version, kid, chunk_size, salt, prefix = layout.unpack(raw)
         if not 1 <= chunk_size <= MAX_CHUNK_SIZE:
             raise EvidenceUnreadable("the evidence object header is damaged")
-        return _Header(stored_key_id, chunk_size, salt, prefix, raw)
+        return _Header(version, kid, chunk_size, salt, prefix, raw)
 
-    # -- helpers -----------------------------------------------------------------------------
+    def _header_of(self, digest: str) -> _Header:
+        with self.storage.open(f"objects/{digest}") as handle:
+            return self._read_header(handle)
 
-    def _content_key(self, salt: bytes) -> bytes:
-        """A key per object, so that random 7-byte nonce prefixes never need to be unique
-        across the whole vault (the salt makes each object's key fresh)."""
-        kdf = HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=salt, info=_HKDF_INFO)
-        return kdf.derive(self._key)
+    # -- destruction and key management ------------------------------------------------------
 
-    def _path(self, digest: str) -> Path:
-        return self.directory / "objects" / digest[:2] / digest[2:4] / digest
+    def destroy(self, ref: str) -> bool:
+        """Crypto-shred an object: its data keys first, then the content. Whether it existed.
 
-    def _make_dirs(self, directory: Path) -> None:
-        """Create the vault and shard directories owner-only (0700), whatever the umask."""
-        try:
-            self.directory.parent.mkdir(parents=True, exist_ok=True)
-            # Outermost first: the vault itself (".") down to the shard's parent.
-            for relative in reversed(directory.relative_to(self.directory).parents):
-                _private_dir(self.directory / relative)
-            _private_dir(directory)
-        except OSError as exc:
-            raise StorageError(f"cannot create the evidence vault: {exc.strerror}") from None
+        Once the data key is gone the content cannot be decrypted by anyone, including from
+        backups of the content; backups of the *key store* stay a risk until the master key
+        they were wrapped under is rotated out (docs/evidence.md).
+        """
+        digest = parse_ref(ref)
+        found = False
+        for name in list(self.storage.names("keys", digest)):
+            found = self.storage.delete(name) or found
+        return self.storage.delete(f"objects/{digest}") or found
+
+    def refs(self) -> Iterator[str]:
+        """Every stored object's reference."""
+        for name in self.storage.names("objects"):
+            yield "sha256:" + name.removeprefix("objects/")
+
+    def key_status(self) -> Counter[str]:
+        """How many objects sit under each master key id (hex); ``"v1"`` for version 1 objects
+        (sealed under the master key directly), ``"unreadable"`` for damaged headers or keys."""
+        counts: Counter[str] = Counter()
+        for ref in self.refs():
+            digest = parse_ref(ref)
+            try:
+                header = self._header_of(digest)
+                if header.version == 1:
+                    counts["v1"] += 1
+                    continue
+                kid = MasterKeyring.wrapped_key_id(self._wrapped(digest, header.key_id))
+            except (EvidenceUnreadable, NotFound):
+                kid = None
+            counts[kid.hex() if kid is not None else "unreadable"] += 1
+        return counts
+
+    def rewrap_all(self) -> RewrapReport:
+        """Put every object's data key under the active master key (no content re-encrypted,
+        except version 1 objects, which have no data key and are re-sealed as version 2).
+
+        Safe to interrupt and run again; each key file is replaced atomically.
+        """
+        report = RewrapReport()
+        active = self.keyring.active_id
+        for ref in list(self.refs()):
+            digest = parse_ref(ref)
+            try:
+                header = self._header_of(digest)
+                if header.version == 1:
+                    self._reseal_v1(ref, digest)
+                    report.reencrypted += 1
+                else:
+                    binding = _wrap_binding(digest, header.key_id)
+                    data_key, master_id = self._unwrap(digest, header.key_id)
+                    if master_id == active:
+                        report.current += 1
+                    else:
+                        wrapped = self.keyring.wrap(data_key, binding)
+                        self.storage.write(_key_name(digest, header.key_id), [wrapped])
+                        report.rewrapped += 1
+                    report.orphans_removed += self._remove_orphan_keys(digest, header.key_id)
+            except (EvidenceUnreadable, NotFound):
+                report.failed.append(ref)
+        return report
+
+    def _reseal_v1(self, ref: str, digest: str) -> None:
+        """Re-encrypt a version 1 object as version 2, verified on the way through."""
+        self._write(digest, self.iter_chunks(ref))
+
+    def _remove_orphan_keys(self, digest: str, used: bytes) -> int:
+        keep = _key_name(digest, used)
+        removed = 0
+        for name in list(self.storage.names("keys", digest)):
+            if name != keep:
+                removed += int(self.storage.delete(name))
+        return removed
 
 
-def _private_dir(path: Path) -> None:
-    """``mkdir`` with mode 0700; an existing directory is left as the operator set it."""
+def write_private_file(path: Path, content: Callable[[], Iterable[bytes]]) -> None:
+    """Write decrypted evidence to a new file only its owner can read (never over another).
+
+    ``content`` is called once the file exists (so a refused path opens nothing). A failure
+    part-way (a chunk that fails verification) removes the partial file: a consumer must never
+    be left with content that was not verified to the end.
+    """
     try:
-        path.mkdir(mode=0o700)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        return
-    path.chmod(0o700)
+        raise InvalidInput(f"{path} already exists") from None
+    try:
+        with os.fdopen(descriptor, "wb") as out:
+            for chunk in content():
+                out.write(chunk)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+
+
+def key_file_path(settings: Settings) -> Path:
+    return settings.home / "keys" / "evidence.key"
+
+
+def _wrap_binding(digest: str, data_key_id: bytes) -> bytes:
+    """What a wrapped data key is bound to: this object and this key slot, nothing else."""
+    return _WRAP_LABEL + bytes.fromhex(digest) + data_key_id
 
 
 def _file_digest(path: Path) -> str:
@@ -333,83 +486,3 @@ def _file_digest(path: Path) -> str:
         while block := handle.read(_READ_BLOCK):
             digest.update(block)
     return digest.hexdigest()
-
-
-def _fsync_directory(directory: Path) -> None:
-    """Make the rename durable: without this a crash can forget the new directory entry."""
-    descriptor = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-
-
-# -- keys ------------------------------------------------------------------------------------
-
-
-def decode_key(text: str, *, source: str) -> bytes:
-    """A key written as base64 of 32 bytes. The message names the source, never the value."""
-    try:
-        key = base64.b64decode(text.strip(), validate=True)
-    except ValueError:
-        raise InvalidInput(f"{source} must be base64 of {KEY_BYTES} bytes") from None
-    if len(key) != KEY_BYTES:
-        raise InvalidInput(f"{source} must be base64 of {KEY_BYTES} bytes, got {len(key)}")
-    return key
-
-
-def new_key_text() -> str:
-    """A fresh random key, as written to key files and ``BRIGHTLINE_EVIDENCE_KEY``."""
-    return base64.b64encode(secrets.token_bytes(KEY_BYTES)).decode("ascii")
-
-
-def load_or_create_key_file(path: Path) -> bytes:
-    """Read the vault key file, creating it (0600, in a 0700 directory) if there is none.
-
-    Created by link(2) from a finished temporary file, so concurrent workers starting at once
-    agree on one key: exactly one link succeeds and the others read the winner's file. A key
-    file that group or others may read is refused rather than silently fixed: it may already
-    have leaked, and the operator has to know.
-    """
-    if not path.exists():
-        _create_key_file(path)
-    try:
-        info = path.stat()
-    except OSError as exc:
-        raise StorageError(f"cannot read the evidence key file: {exc.strerror}") from None
-    if not stat.S_ISREG(info.st_mode):
-        raise StorageError(f"the evidence key file {path} is not a regular file")
-    if info.st_mode & 0o077:
-        raise StorageError(
-            f"the evidence key file {path} is accessible to group or others "
-            f"(mode {stat.S_IMODE(info.st_mode):o}); run `chmod 600` on it"
-        )
-    try:
-        text = path.read_text(encoding="ascii")
-    except (OSError, UnicodeDecodeError):
-        raise StorageError(f"cannot read the evidence key file {path}") from None
-    try:
-        return decode_key(text, source=f"the evidence key file {path}")
-    except InvalidInput as exc:
-        raise StorageError(str(exc)) from None
-
-
-def _create_key_file(path: Path) -> None:
-    try:
-        path.parent.parent.mkdir(parents=True, exist_ok=True)
-        _private_dir(path.parent)
-        temporary = path.parent / f".tmp-{secrets.token_hex(8)}"
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with os.fdopen(descriptor, "w", encoding="ascii") as out:
-                out.write(new_key_text() + "\n")
-                out.flush()
-                os.fsync(out.fileno())
-            with contextlib.suppress(FileExistsError):
-                os.link(temporary, path)
-            _fsync_directory(path.parent)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                temporary.unlink()
-    except OSError as exc:
-        raise StorageError(f"cannot create the evidence key file: {exc.strerror}") from None

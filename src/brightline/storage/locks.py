@@ -22,3 +22,21 @@ def serialize_entry_writes(session: Session) -> None:
     """Wait until no other transaction is writing entries; hold the turn until this one ends."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ENTRY_WRITES_LOCK})
+
+
+CUSTODY_APPENDS_LOCK = 0x42_4C_43_55  # "BLCU": the chain of custody's appends
+"""The advisory-lock key that serialises appends to the chain of custody."""
+
+
+def serialize_custody_appends(session: Session) -> None:
+    """Wait until no other transaction is appending to the chain of custody; hold the turn until
+    this one ends.
+
+    Each custody entry names the hash of the one before it, so two transactions that read the
+    same head would fork the chain. The unique ``prev_hash`` makes the second of them fail;
+    taking this lock before reading the head makes it wait for the first to end instead. SQLite
+    needs nothing: it has one writer at a time, and a writer that read a stale head fails on the
+    same constraint.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CUSTODY_APPENDS_LOCK})
