@@ -53,6 +53,9 @@ def test_deliver_pending_and_retry(
     delivered = runner.invoke(cli, ["reports", "deliver"], env=env)
     assert delivered.exit_code == 0, delivered.output
     assert "1 finished" in delivered.stdout
+    assert "1 report(s) preserved" in delivered.stdout  # the finished report, kept for a year
+    assert runner.invoke(cli, ["evidence", "pending"], env=env).exit_code == 0
+    assert runner.invoke(cli, ["custody", "verify"], env=env).exit_code == 0
     assert len(server.finished_reports()) == 1
     after = runner.invoke(cli, ["reports", "pending"], env=env)
     assert after.exit_code == 0

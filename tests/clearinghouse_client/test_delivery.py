@@ -38,7 +38,7 @@ from brightline.clearinghouse_client.outbox import (
 from brightline.cli.main import cli
 from brightline.errors import Conflict
 from brightline.evidence.store import EvidenceStore
-from brightline.reports.models import Report
+from brightline.reports.models import Report, ReportItem
 from tests.clearinghouse_client.conftest import INVALID_REPORT, T0, BuiltFixture, make_report
 from tests.clearinghouse_client.lifecycle_server import Fault, RemoteReport, ServerState
 
@@ -354,6 +354,48 @@ def test_retry_needs_a_failed_submission(
 ) -> None:
     _, submission_id = _queue(sessions, store)
     with sessions.begin() as session, pytest.raises(Conflict):
+        retry_submission(session=session, submission_id=submission_id)
+
+
+def test_retry_refuses_items_already_in_another_report(
+    sessions: sessionmaker[Session], store: EvidenceStore
+) -> None:
+    built, submission_id = _queue(sessions, store, files=2)
+    with sessions.begin() as session:
+        session.execute(
+            update(ReportSubmission)
+            .where(ReportSubmission.id == submission_id)
+            .values(status="failed")
+        )
+        session.execute(update(Report).where(Report.id == built.report_id).values(status="failed"))
+        first = session.get(Report, built.report_id)
+        assert first is not None
+        item_id = session.scalars(
+            select(ReportItem.item_id).where(ReportItem.report_id == built.report_id)
+        ).first()
+        assert item_id is not None
+        # The case was filed again meanwhile: a new draft report took one of the items.
+        again = Report(
+            subject_id=first.subject_id,
+            case_id=first.case_id,
+            status="draft",
+            incident_type=first.incident_type,
+            built_at=T0,
+            xml=first.xml,
+        )
+        session.add(again)
+        session.flush()
+        session.add(
+            ReportItem(
+                report_id=again.id,
+                item_id=item_id,
+                file_details_xml="<fileDetails/>",
+                media_ref="sha256:" + "0" * 64,
+                md5="0" * 32,
+                sha1="0" * 40,
+            )
+        )
+    with sessions.begin() as session, pytest.raises(Conflict, match="already in another report"):
         retry_submission(session=session, submission_id=submission_id)
 
 

@@ -1,4 +1,5 @@
-"""Fixtures for the review console: an app on a fresh database, accounts per role, seeded jobs.
+"""Fixtures for the review console: an app on a fresh database, accounts per role, seeded jobs,
+and for browser tests a real uvicorn server and Debian's chromium.
 
 Media is synthetic: high-contrast noise and checkerboards made with numpy, so that "blurred"
 is measurable (little high-frequency energy) and nothing real is ever involved.
@@ -7,14 +8,19 @@ is measurable (little high-frequency energy) and nothing real is ever involved.
 from __future__ import annotations
 
 import io
+import os
 import re
 import secrets
+import socket
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 from PIL import Image
 
@@ -183,3 +189,69 @@ def seed_video(settings: Settings, tmp_path: Path) -> Seeded:
         seeded = Seeded([flagged.job.id], [flagged.item.id], flagged.case.subject_id)
     engine.dispose()
     return seeded
+
+
+# --- browser tests: a real server on loopback and Debian's chromium --------------------------
+
+CHROMIUM = Path(os.environ.get("BRIGHTLINE_CHROMIUM", "/usr/bin/chromium"))
+
+
+@pytest.fixture
+def base_url(settings: Settings, accounts: dict[AccountRole, str]) -> Iterator[str]:
+    """``create_app(settings)`` served by uvicorn in a thread, on a loopback port."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    config = uvicorn.Config(
+        create_app(settings), log_level="warning", ws="none", lifespan="on", access_log=False
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]})
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                pytest.fail("uvicorn did not start")
+            time.sleep(0.02)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+        listener.close()
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+        )
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+def screenshot(page: object, name: str) -> None:
+    """With ``BRIGHTLINE_SCREENSHOTS=<dir>``, save ``console-<name>.png`` there (for the docs)."""
+    folder = os.environ.get("BRIGHTLINE_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"console-{name}.png"), full_page=True)  # type: ignore[attr-defined]
+
+
+def sign_in(browser: object, base_url: str, role: AccountRole) -> object:
+    """A new browser context signed in as the test account of ``role``; its page."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+    page = context.new_page()
+    page.goto(f"{base_url}/console/login")
+    page.fill("input[name=username]", NAMES[role])
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("load")
+    return page

@@ -11,23 +11,23 @@ from __future__ import annotations
 
 import io
 import os
-import socket
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
-import uvicorn
 from PIL import Image
 
 from brightline.accounts import AccountRole
-from brightline.http import create_app
 from brightline.settings import Settings
-from tests.web.conftest import NAMES, PASSWORD, Seeded, seed_jobs, seed_video
-
-CHROMIUM = Path(os.environ.get("BRIGHTLINE_CHROMIUM", "/usr/bin/chromium"))
+from tests.web.conftest import (
+    CHROMIUM,
+    NAMES,
+    Seeded,
+    screenshot,
+    seed_jobs,
+    seed_video,
+    sign_in,
+)
 
 pytestmark = [
     # Skipped only outside CI: under CI=true a missing browser fails the run instead.
@@ -38,65 +38,7 @@ pytestmark = [
     pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
 ]
 
-sync_api = pytest.importorskip("playwright.sync_api")
-
-
-@pytest.fixture
-def base_url(settings: Settings, accounts: dict[AccountRole, str]) -> Iterator[str]:
-    """``create_app(settings)`` served by uvicorn in a thread, on a loopback port."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-    config = uvicorn.Config(
-        create_app(settings), log_level="warning", ws="none", lifespan="on", access_log=False
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]})
-    thread.start()
-    try:
-        deadline = time.monotonic() + 30
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                pytest.fail("uvicorn did not start")
-            time.sleep(0.02)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        listener.close()
-
-
-@pytest.fixture
-def browser() -> Iterator[object]:
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
-def _screenshot(page: object, name: str) -> None:
-    folder = os.environ.get("BRIGHTLINE_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(folder) / f"console-{name}.png"), full_page=True)  # type: ignore[attr-defined]
-
-
-def _sign_in(browser: object, base_url: str, role: AccountRole) -> object:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
-    page = context.new_page()
-    page.goto(f"{base_url}/console/login")
-    page.fill("input[name=username]", NAMES[role])
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state("load")
-    return page
+pytest.importorskip("playwright.sync_api")
 
 
 def _energy(png: bytes) -> float:
@@ -117,9 +59,9 @@ def test_claim_see_blurred_reveal_one_decide_and_find_it_in_the_audit(
     browser: object, base_url: str, settings: Settings
 ) -> None:
     seeded: Seeded = seed_jobs(settings, count=3, grouped=True)
-    page = _sign_in(browser, base_url, AccountRole.REVIEWER)
+    page = sign_in(browser, base_url, AccountRole.REVIEWER)
     assert page.url.endswith("/console/queues")  # type: ignore[attr-defined]
-    _screenshot(page, "queues")
+    screenshot(page, "queues")
 
     page.click("button.claim")  # type: ignore[attr-defined]
     page.wait_for_url("**/console/jobs/*")  # type: ignore[attr-defined]
@@ -131,7 +73,7 @@ def test_claim_see_blurred_reveal_one_decide_and_find_it_in_the_audit(
     assert "blur(" in blurred_filter
     assert "grayscale(1)" in blurred_filter
     blurred_pixels = page.locator(first).first.screenshot()  # type: ignore[attr-defined]
-    _screenshot(page, "case-blurred")
+    screenshot(page, "case-blurred")
 
     page.locator("figure.tile button.reveal").first.click()  # type: ignore[attr-defined]
     page.wait_for_selector("figure.tile img.preview.revealed")  # type: ignore[attr-defined]
@@ -167,19 +109,19 @@ def test_claim_see_blurred_reveal_one_decide_and_find_it_in_the_audit(
     refused = page.goto(f"{base_url}/console/items/{seeded.item_ids[0]}/original?grant=1")  # type: ignore[attr-defined]
     assert refused.status == 403
 
-    auditor = _sign_in(browser, base_url, AccountRole.AUDITOR)
+    auditor = sign_in(browser, base_url, AccountRole.AUDITOR)
     auditor.goto(f"{base_url}/console/audit?actor={NAMES[AccountRole.REVIEWER]}")  # type: ignore[attr-defined]
     rows = auditor.locator("#audit-rows tr.audit-decide").all_inner_texts()  # type: ignore[attr-defined]
     assert any(f"job {job_id}" in row for row in rows)
     assert auditor.locator("#audit-rows tr.audit-reveal").count() == 2  # type: ignore[attr-defined]
-    _screenshot(auditor, "audit")
+    screenshot(auditor, "audit")
 
 
 def test_videos_stay_blurred_and_muted_until_played(
     browser: object, base_url: str, settings: Settings, tmp_path: Path
 ) -> None:
     video = seed_video(settings, tmp_path)
-    page = _sign_in(browser, base_url, AccountRole.REVIEWER)
+    page = sign_in(browser, base_url, AccountRole.REVIEWER)
     page.goto(f"{base_url}/console/jobs/{video.job_ids[0]}")  # type: ignore[attr-defined]
     page.click("figure.tile button.reveal")  # type: ignore[attr-defined]
     page.wait_for_selector("figure.tile video")  # type: ignore[attr-defined]

@@ -22,7 +22,8 @@ from brightline.clearinghouse_client.models import (
 )
 from brightline.errors import Conflict, InvalidInput, NotFound
 from brightline.reports import load_built_report
-from brightline.reports.models import Report, ReportStatus
+from brightline.reports.models import ACTIVE_STATUSES as REPORT_ACTIVE_STATUSES
+from brightline.reports.models import Report, ReportItem, ReportStatus
 from brightline.storage.base import utcnow
 
 MAX_LISTED = 1000
@@ -113,6 +114,24 @@ def retry_submission(
     submission = get_submission(session=session, submission_id=submission_id)
     if submission.status != SubmissionStatus.FAILED.value:
         raise Conflict(f"submission {submission_id} is {submission.status}, not failed")
+    # A failed report's items become reportable again; if one has since gone into another
+    # standing report, re-sending this one would report it twice.
+    ours = select(ReportItem.item_id).where(ReportItem.report_id == submission.report_id)
+    taken = session.scalars(
+        select(ReportItem.item_id)
+        .join(Report, Report.id == ReportItem.report_id)
+        .where(
+            ReportItem.item_id.in_(ours),
+            Report.id != submission.report_id,
+            Report.status.in_([status.value for status in REPORT_ACTIVE_STATUSES]),
+        )
+        .order_by(ReportItem.item_id)
+    ).all()
+    if taken:
+        raise Conflict(
+            f"submission {submission_id}: item(s) {', '.join(map(str, taken))} are already in "
+            "another report; file the case again instead of retrying"
+        )
     session.execute(
         update(ReportSubmission)
         .where(

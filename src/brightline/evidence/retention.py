@@ -114,6 +114,28 @@ def access_preserved(
     )
 
 
+def record_access_if_preserved(
+    *,
+    session: Session,
+    custody_key: bytes,
+    ref: str | None,
+    actor: str,
+    reason: str,
+    now: datetime | None = None,
+) -> bool:
+    """For views that also serve unreported media (the review console): record the access in
+    the chain of custody when ``ref`` is preserved evidence; whether it was."""
+    if ref is None:
+        return False
+    row = session.get(EvidenceObject, ref)
+    if row is None or row.purged_at is not None:
+        return False
+    access_preserved(
+        session=session, custody_key=custody_key, ref=ref, actor=actor, reason=reason, now=now
+    )
+    return True
+
+
 # -- holds -----------------------------------------------------------------------------------
 
 

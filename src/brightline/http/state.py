@@ -6,12 +6,14 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import cast
 
 from fastapi import Request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from brightline.custody import custody_key
 from brightline.evidence import EvidenceStore
 from brightline.http.auth_cache import AuthCache
 from brightline.matching.indexes import MatchIndexes
@@ -56,6 +58,11 @@ class ServiceState:
         ):
             self._distance = (pdq_query_distance(session=session), now)
         return self._distance[0]
+
+    @cached_property
+    def custody_key(self) -> bytes:
+        """The chain-of-custody key, read once (views of preserved evidence are recorded)."""
+        return custody_key(self.settings)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

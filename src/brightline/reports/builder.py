@@ -12,7 +12,7 @@ The caller owns the transaction: nothing here commits.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -188,8 +188,8 @@ def _item_facts(
     return file_facts, item.media_ref or ""
 
 
-def _reportable_items(session: Session, case_id: int) -> list[Item]:
-    """Confirmed items of the case that no standing (draft … finished) report covers."""
+def reportable_items(*, session: Session, case_id: int) -> list[Item]:
+    """Confirmed items of the case that no standing (draft … finished) report covers, by id."""
     covered = (
         select(ReportItem.item_id)
         .join(Report, Report.id == ReportItem.report_id)
@@ -242,8 +242,13 @@ def build_report(
     context: ReportContext,
     incident_type: IncidentType | str,
     now: datetime,
+    omit_item_ids: Collection[int] = (),
 ) -> BuiltReport:
     """Build and store (as a draft) the report on ``case_id``'s confirmed, unreported items.
+
+    ``omit_item_ids`` leaves those items out of this report (they stay reportable later): the
+    filing service uses it when an operator files without items whose media is missing, and
+    records the omission (:func:`brightline.reports.filing.file_report`).
 
     Raises :class:`NotFound` for an unknown case and :class:`IncompleteReport` (an
     :class:`InvalidInput`) listing everything missing; in both cases nothing is written. When
@@ -272,7 +277,12 @@ def build_report(
         if escalation is None or text_problem(escalation) is not None:
             missing.append("case.urgent_reason")
 
-    items = _reportable_items(session, case_id)
+    omitted = frozenset(omit_item_ids)
+    items = [
+        item
+        for item in reportable_items(session=session, case_id=case_id)
+        if item.id not in omitted
+    ]
     if not items:
         missing.append("confirmed items not yet reported")
     item_ids = {item.id for item in items}

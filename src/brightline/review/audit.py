@@ -46,6 +46,10 @@ class AuditAction(enum.StrEnum):
     SETTING_CHANGE = "setting_change"
     SIGN_IN = "sign_in"
     LOCKOUT = "lockout"
+    REPORT_BUILD = "report_build"
+    """A CyberTipline report was built (and queued) from a case's confirmed items."""
+    REPORT_OMIT = "report_omit"
+    """A confirmed item was left out of a report (its media is missing), by explicit choice."""
 
 
 def _check_detail(detail: Mapping[str, DetailValue]) -> str:

@@ -17,6 +17,7 @@ from brightline.web.security import ConsoleConfig
 def console_router(environ: Mapping[str, str] | None = None) -> APIRouter:
     """The console's routes with their configuration (read from ``environ`` once, here)."""
     from brightline.web.pages import router as pages
+    from brightline.web.reports import router as reports
 
     config = ConsoleConfig.from_environ(environ)
 
@@ -25,6 +26,7 @@ def console_router(environ: Mapping[str, str] | None = None) -> APIRouter:
 
     router = APIRouter(dependencies=[Depends(attach_config)])
     router.include_router(pages)
+    router.include_router(reports)
     return router
 
 

@@ -33,11 +33,14 @@ from brightline.accounts import (
     use_form_key,
 )
 from brightline.accounts import wellness as wellness_settings
+from brightline.clearinghouse_client.outbox import failed_case_ids
 from brightline.errors import Conflict, InvalidInput, NotFound, StorageError
+from brightline.evidence.retention import record_access_if_preserved
 from brightline.http.state import ServiceState, service_state
 from brightline.review import (
     AuditAction,
     AuditEntry,
+    Case,
     Decision,
     DecisionKind,
     DecisionStatus,
@@ -125,7 +128,8 @@ def _form_key() -> str:
 
 
 def _page(session: Session, viewer: Viewer, name: str, **context: Any) -> HTMLResponse:
-    """Render a page with what every page shows: who is signed in, their exposure today."""
+    """Render a page with what every page shows: who is signed in, their exposure today, and
+    the cases whose report submission failed (a report the law requires is stuck)."""
     today = exposure(session=session, reviewer=viewer.username, day=viewer.today)
     reveals = today.reveals if today is not None else 0
     care = viewer.wellness
@@ -141,6 +145,7 @@ def _page(session: Session, viewer: Viewer, name: str, **context: Any) -> HTMLRe
             may_banks=viewer.may(BANK_HEALTH),
             may_admin=viewer.may(ADMINS),
             may_originals=viewer.may(ORIGINALS),
+            failed_report_cases=failed_case_ids(session=session),
             new_form_key=_form_key,
             **context,
         )
@@ -586,6 +591,19 @@ def _latest_reveal(session: Session, viewer: Viewer, item_id: int) -> int:
     return found
 
 
+def _record_custody_access(
+    state: ServiceState, session: Session, item: Item, viewer: Viewer, reason: str
+) -> None:
+    """A view of media that is also preserved evidence goes into the chain of custody too."""
+    record_access_if_preserved(
+        session=session,
+        custody_key=state.custody_key,
+        ref=item.media_ref,
+        actor=f"console:{viewer.username}",
+        reason=reason.strip()[:2000],
+    )
+
+
 @router.post("/items/{item_id}/reveal")
 def reveal(request: Request, item_id: RowId, state: StateDep, viewer: ReviewFormDep) -> Response:
     """Record the reveal (exposure, ``viewed_by_person``, audit), then hand out its view URL."""
@@ -596,6 +614,7 @@ def reveal(request: Request, item_id: RowId, state: StateDep, viewer: ReviewForm
         count = record_reveal(
             session=session, item_id=item_id, reviewer=viewer.username, daily_cap=care.daily_cap
         )
+        _record_custody_access(state, session, item, viewer, "reviewer reveal")
         grant = _latest_reveal(session, viewer, item_id)
         job = session.get(Job, job_id)
         if job is not None:
@@ -649,7 +668,7 @@ def open_original(
     """Admins and leads only, with a reason: recorded as a full-resolution reveal."""
     care = viewer.wellness
     with state.transaction() as session:
-        _revealable(state, _item(session, item_id))
+        item = _revealable(state, _item(session, item_id))
         record_reveal(
             session=session,
             item_id=item_id,
@@ -658,6 +677,7 @@ def open_original(
             reason=_reason(reason),
             daily_cap=care.daily_cap,
         )
+        _record_custody_access(state, session, item, viewer, f"original opened: {reason}")
         grant = _latest_reveal(session, viewer, item_id)
     return _redirect(f"/items/{item_id}/original?grant={grant}")
 
@@ -694,6 +714,7 @@ def download(
         record_download(
             session=session, item_id=item_id, actor=viewer.username, reason=_reason(reason)
         )
+        _record_custody_access(state, session, item, viewer, f"downloaded: {reason}")
         data = _original_bytes(state, item)
     response = _media_response(data, "application/octet-stream")
     response.headers["Content-Disposition"] = f'attachment; filename="item-{item_id}"'
@@ -715,6 +736,9 @@ def subject_page(subject_id: RowId, state: StateDep, viewer: ReviewerDep) -> Res
             viewer,
             "subject.html",
             subject=subject,
+            cases=list(
+                session.scalars(select(Case).where(Case.subject_id == subject_id).order_by(Case.id))
+            ),
             history=timeline(session=session, subject_id=subject_id),
         )
 
