@@ -57,6 +57,7 @@ _ENTRIES = {"image": False, "video": False, "deletedImage": True, "deletedVideo"
 _CONTAINERS = frozenset({"images", "videos"})
 
 MAX_ELEMENTS_PER_ENTRY = 10_000
+_CHUNK_BYTES = 64 * 1024  # read size; entries are streamed, never the whole document
 """A real entry has a few dozen elements (fingerprints plus feedback); far more is an attack."""
 
 
@@ -180,20 +181,10 @@ def _local(element: etree._Element) -> str | None:
 def _records(
     stream: BinaryIO, fingerprint_types: Mapping[str, str], skipped: Counter[str]
 ) -> Iterator[Result]:
-    parser = etree.iterparse(
-        stream,
-        events=("start", "end"),
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-    )
     depth = 0
     in_entry = 0
     try:
-        for event, element in parser:
+        for event, element in _events(stream):
             if event == "start":
                 depth += 1
                 if depth == 1:
@@ -223,13 +214,51 @@ def _records(
                     _line(element), f"<{_local(element)}> outside <images>/<videos>"
                 )
             if depth in (2, 3):
-                element.clear(keep_tail=False)
+                element.clear()  # tails go too: keep_tail defaults to False
                 parent = element.getparent()
                 if parent is not None:
                     parent.remove(element)
             depth -= 1
     except etree.XMLSyntaxError as exc:
         yield InvalidRecord(exc.lineno or 0, f"malformed XML: {exc.msg}")
+
+
+def _events(stream: BinaryIO) -> Iterator[tuple[str, etree._Element]]:
+    """Parse events in document order; a syntax error comes after every event before it.
+
+    ``iterparse`` may raise for a chunk before handing out the events it parsed from that
+    chunk (lxml 6.2 does), which would drop good entries ahead of the broken one; a pull
+    parser keeps them readable after the error.
+    """
+    parser = etree.XMLPullParser(
+        events=("start", "end"),
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
+    while True:
+        chunk = stream.read(_CHUNK_BYTES)
+        try:
+            if chunk:
+                parser.feed(chunk)
+            else:
+                parser.close()
+        except etree.XMLSyntaxError:
+            yield from _elements(parser)
+            raise
+        yield from _elements(parser)
+        if not chunk:
+            return
+
+
+def _elements(parser: etree.XMLPullParser) -> Iterator[tuple[str, etree._Element]]:
+    """The start and end events read so far (the only kinds the parser was asked for)."""
+    for event, element in parser.read_events():
+        if isinstance(element, etree._Element):
+            yield event, element
 
 
 def _root_problem(root: etree._Element) -> str | None:
