@@ -79,6 +79,7 @@ def _register_commands() -> None:
         report_commands,
         scan,
         serve,
+        text_commands,
         webhook_commands,
     )
 
@@ -96,6 +97,7 @@ def _register_commands() -> None:
     cli.add_command(custody_commands.custody)
     cli.add_command(evidence_commands.evidence)
     cli.add_command(evidence_commands.keys)
+    cli.add_command(text_commands.text)
     # The flood guard's review commands belong with the other bank commands.
     bank_commands.bank.add_command(quarantine_commands.quarantined)
     bank_commands.bank.add_command(quarantine_commands.release)
