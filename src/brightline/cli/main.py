@@ -79,6 +79,7 @@ def _register_commands() -> None:
         report_commands,
         scan,
         serve,
+        synth_commands,
         text_commands,
         webhook_commands,
     )
@@ -98,6 +99,7 @@ def _register_commands() -> None:
     cli.add_command(evidence_commands.evidence)
     cli.add_command(evidence_commands.keys)
     cli.add_command(text_commands.text)
+    cli.add_command(synth_commands.synth)
     # The flood guard's review commands belong with the other bank commands.
     bank_commands.bank.add_command(quarantine_commands.quarantined)
     bank_commands.bank.add_command(quarantine_commands.release)
