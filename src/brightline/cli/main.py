@@ -75,6 +75,7 @@ def _register_commands() -> None:
         demo,
         evidence_commands,
         hash_commands,
+        legal_commands,
         quarantine_commands,
         report_commands,
         scan,
@@ -98,6 +99,7 @@ def _register_commands() -> None:
     cli.add_command(custody_commands.custody)
     cli.add_command(evidence_commands.evidence)
     cli.add_command(evidence_commands.keys)
+    cli.add_command(legal_commands.legal)
     cli.add_command(text_commands.text)
     cli.add_command(synth_commands.synth)
     # The flood guard's review commands belong with the other bank commands.

@@ -4,6 +4,7 @@ import brightline.accounts.models  # registers the console account tables
 import brightline.clearinghouse_client.models  # registers the submission outbox tables
 import brightline.custody.models  # registers the chain of custody table
 import brightline.evidence.models  # registers the preservation and legal hold tables
+import brightline.legal.models  # registers the legal-process tables
 import brightline.reports.models  # registers the report tables
 import brightline.review.models  # noqa: F401  (registers the review tables)
 from brightline.access.models import ApiKey
