@@ -1,7 +1,11 @@
 """Shared fixtures: every storage test runs on SQLite and on PostgreSQL.
 
 PostgreSQL comes from ``BRIGHTLINE_TEST_POSTGRES_URL`` (default: the local server, database
-``test``). Each test gets a fresh schema that is dropped afterwards, so runs never share state.
+``test``). Each test gets a fresh database that is dropped afterwards, so runs never share state.
+Migrating a database takes about half a second, and most of the suite needs one, so each run
+migrates one template per backend and every test gets a copy (a file copy on SQLite,
+``CREATE DATABASE … TEMPLATE`` on PostgreSQL); ``empty_database_url`` is for the tests that
+need a database no migration has touched.
 With ``CI=true`` an unreachable PostgreSQL fails the run; elsewhere those tests are skipped and the
 run ends with a visible warning.
 """
@@ -9,11 +13,14 @@ run ends with a visible warning.
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -23,6 +30,7 @@ POSTGRES_URL = os.environ.get(
     "BRIGHTLINE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 _postgres_problem: list[str] = []
+_SKIP_PREFIX = "PostgreSQL unreachable: "
 
 
 def _postgres_reachable() -> str | None:
@@ -40,41 +48,111 @@ def _postgres_reachable() -> str | None:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if _postgres_problem and _postgres_problem[0]:
+    problem = _postgres_problem[0] if _postgres_problem else ""
+    if not problem:
+        # Under pytest-xdist the workers probed, not this process: their skip reasons tell.
+        for report in terminalreporter.stats.get("skipped", []):
+            longrepr = getattr(report, "longrepr", None)
+            reason = str(longrepr[2]) if isinstance(longrepr, (tuple, list)) else ""
+            if _SKIP_PREFIX in reason:
+                problem = reason.split(_SKIP_PREFIX, 1)[1]
+                break
+    if problem:
         terminalreporter.write_line(
-            f"WARNING: PostgreSQL tests were skipped: {_postgres_problem[0]}", yellow=True
+            f"WARNING: PostgreSQL tests were skipped: {problem}", yellow=True
         )
+
+
+def _require_postgres() -> None:
+    problem = _postgres_reachable()
+    if problem is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL is required in CI but unreachable: {problem}")
+        pytest.skip(f"{_SKIP_PREFIX}{problem}")
+
+
+def _postgres_admin() -> Engine:
+    return create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+
+
+def _postgres_url_for(database: str) -> str:
+    return make_url(POSTGRES_URL).set(database=database).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "brightline.db"
+    engine = create_engine_for(f"sqlite:///{path}")
+    upgrade_database(engine)
+    engine.dispose()  # the last connection checkpoints the WAL into the file
+    return path
+
+
+@pytest.fixture(scope="session")
+def _postgres_template() -> Iterator[str]:
+    _require_postgres()
+    name = f"bl_template_{uuid.uuid4().hex[:12]}"
+    admin = _postgres_admin()
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        engine = create_engine_for(_postgres_url_for(name))
+        upgrade_database(engine)
+        engine.dispose()  # a template must have no connections while it is copied
+        yield name
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@contextmanager
+def _postgres_database(template: str | None) -> Iterator[str]:
+    name = f"bl_t_{uuid.uuid4().hex[:12]}"
+    admin = _postgres_admin()
+    clause = f' TEMPLATE "{template}"' if template else ""
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"{clause}'))
+    try:
+        yield _postgres_url_for(name)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
+    """A database already migrated to the latest revision, on each backend."""
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("_sqlite_template")
+        path = tmp_path_factory.mktemp("db") / "brightline.db"
+        shutil.copyfile(template, path)
+        yield f"sqlite:///{path}"
+        return
+    _require_postgres()
+    with _postgres_database(request.getfixturevalue("_postgres_template")) as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A database no migration has touched, on each backend."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'brightline.db'}"
         return
-    problem = _postgres_reachable()
-    if problem is not None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"PostgreSQL is required in CI but unreachable: {problem}")
-        pytest.skip(f"PostgreSQL unreachable: {problem}")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in POSTGRES_URL else "?"
-    try:
-        yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    _require_postgres()
+    with _postgres_database(None) as url:
+        yield url
 
 
 @pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:
     engine = create_engine_for(database_url)
-    upgrade_database(engine)
     yield engine
     engine.dispose()
 

@@ -11,7 +11,10 @@ from brightline.storage import create_engine_for, upgrade_database
 from brightline.storage.migrate import schema_is_current
 
 
-def test_migrations_create_every_table(engine: Engine) -> None:
+def test_migrations_create_every_table(empty_database_url: str) -> None:
+    engine = create_engine_for(empty_database_url)
+    assert not schema_is_current(engine)
+    upgrade_database(engine)
     tables = set(inspect(engine).get_table_names())
     assert {
         "banks",
@@ -21,6 +24,7 @@ def test_migrations_create_every_table(engine: Engine) -> None:
         "alembic_version",
     } <= tables
     assert schema_is_current(engine)
+    engine.dispose()
 
 
 def test_upgrade_is_idempotent(engine: Engine) -> None:
