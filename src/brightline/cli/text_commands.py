@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
+from brightline.cli.discover_command import discover
 from brightline.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -33,7 +34,10 @@ PostId = str | int
 
 @click.group("text")
 def text() -> None:
-    """Scan text for coded terms and signals of moving off the platform."""
+    """Scan text for coded terms and signals of moving off the platform; discover variants."""
+
+
+text.add_command(discover)
 
 
 @text.command("scan")
