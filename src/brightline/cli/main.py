@@ -70,6 +70,7 @@ def _register_commands() -> None:
         account_commands,
         apikey_commands,
         bank_commands,
+        clearinghouse_commands,
         custody_commands,
         db_commands,
         demo,
@@ -102,6 +103,7 @@ def _register_commands() -> None:
     cli.add_command(legal_commands.legal)
     cli.add_command(text_commands.text)
     cli.add_command(synth_commands.synth)
+    cli.add_command(clearinghouse_commands.clearinghouse)
     # The flood guard's review commands belong with the other bank commands.
     bank_commands.bank.add_command(quarantine_commands.quarantined)
     bank_commands.bank.add_command(quarantine_commands.release)
