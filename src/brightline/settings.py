@@ -172,6 +172,21 @@ class EnrichmentSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class TextSettings:
+    """What the text endpoints (``/v1/text/...``) read; term lists are loaded once at start-up."""
+
+    term_lists: tuple[Path, ...] = ()
+    """``BRIGHTLINE_TEXT_TERM_LISTS``: term list files (.txt or .csv, as ``text scan`` reads),
+    separated by ``os.pathsep``."""
+    weights: Path | None = None
+    """``BRIGHTLINE_TEXT_WEIGHTS``: account risk weights (JSON); the defaults when unset."""
+    max_text_chars: int = 20_000
+    """Longest text in a request, in code points."""
+    max_posts: int = 1_000
+    """Most posts in one account scoring request."""
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     home: Path
     database_url: str
@@ -190,6 +205,7 @@ class Settings:
     cybertipline: CyberTiplineSettings = CyberTiplineSettings()
     preservation: PreservationSettings = PreservationSettings()
     enrichment: EnrichmentSettings = EnrichmentSettings()
+    text: TextSettings = TextSettings()
     evidence_key: str | None = field(default=None, repr=False)
     """``BRIGHTLINE_EVIDENCE_KEY``: base64 of the 32-byte evidence vault master key (several,
     comma-separated, during a rotation: the first is active); when unset, a key file under
@@ -397,6 +413,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         cybertipline=load_cybertipline_settings(env),
         preservation=load_preservation_settings(env),
         enrichment=load_enrichment_settings(env),
+        text=load_text_settings(env),
         evidence_key=env.get("BRIGHTLINE_EVIDENCE_KEY") or None,
         custody_key=env.get("BRIGHTLINE_CUSTODY_KEY") or None,
     )
@@ -429,4 +446,15 @@ def load_enrichment_settings(env: Mapping[str, str]) -> EnrichmentSettings:
         secret=secret,
         plugin=plugin,
         timeout_seconds=_float_env(env, "BRIGHTLINE_ENRICHMENT_TIMEOUT_SECONDS", 30.0, 1.0, 600.0),
+    )
+
+
+def load_text_settings(env: Mapping[str, str]) -> TextSettings:
+    raw = env.get("BRIGHTLINE_TEXT_TERM_LISTS", "")
+    weights = _text_env(env, "BRIGHTLINE_TEXT_WEIGHTS")
+    return TextSettings(
+        term_lists=tuple(Path(part.strip()) for part in raw.split(os.pathsep) if part.strip()),
+        weights=Path(weights) if weights is not None else None,
+        max_text_chars=_int_env(env, "BRIGHTLINE_TEXT_MAX_CHARS", 20_000, 1, 1_000_000),
+        max_posts=_int_env(env, "BRIGHTLINE_TEXT_MAX_POSTS", 1_000, 1, 100_000),
     )

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
+from brightline.cli.account_risk_commands import calibrate_command, score_accounts_command
 from brightline.cli.discover_command import discover
 from brightline.errors import InvalidInput
 
@@ -38,6 +39,8 @@ def text() -> None:
 
 
 text.add_command(discover)
+text.add_command(score_accounts_command)
+text.add_command(calibrate_command)
 
 
 @text.command("scan")

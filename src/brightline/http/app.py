@@ -27,6 +27,7 @@ from brightline.http.body_limit import BodyLimit, body_limit_for
 from brightline.http.problems import install_error_handlers
 from brightline.http.request_guards import NulGuard
 from brightline.http.routes import banks, health, hma, match_events, matching
+from brightline.http.routes.text import router_for as text_router_for
 from brightline.http.state import ServiceState
 from brightline.matching.indexes import MatchIndexes
 from brightline.settings import Settings, load_settings
@@ -138,6 +139,7 @@ def create_app(settings: Settings) -> FastAPI:
     metrics.install(app)
     for module in (health, matching, banks, match_events, hma):
         app.include_router(module.router)
+    app.include_router(text_router_for(settings))
     app.include_router(console_router())
     return app
 
