@@ -26,6 +26,8 @@ class AccountRole(enum.StrEnum):
     """Claims and decides jobs from blurred, reduced previews."""
     AUDITOR = "auditor"
     """Reads and exports the audit log and bank health; never sees media."""
+    INVESTIGATOR = "investigator"
+    """Works the clearinghouse's analysed reports and their referrals; never sees media."""
 
 
 class Account(Base):
@@ -33,7 +35,9 @@ class Account(Base):
 
     __tablename__ = "accounts"
     __table_args__ = (
-        CheckConstraint("role IN ('admin', 'lead', 'reviewer', 'auditor')", name="role_known"),
+        CheckConstraint(
+            "role IN ('admin', 'lead', 'reviewer', 'auditor', 'investigator')", name="role_known"
+        ),
         {"sqlite_autoincrement": True},
     )
 

@@ -50,6 +50,10 @@ class AuditAction(enum.StrEnum):
     """A CyberTipline report was built (and queued) from a case's confirmed items."""
     REPORT_OMIT = "report_omit"
     """A confirmed item was left out of a report (its media is missing), by explicit choice."""
+    CLEARINGHOUSE_VIEW = "clearinghouse_view"
+    """An investigator page of the clearinghouse's analysis was shown (queue or report)."""
+    REFERRAL_FEEDBACK = "referral_feedback"
+    """An agency's feedback (status, closing reason) was recorded on a referral."""
 
 
 def _check_detail(detail: Mapping[str, DetailValue]) -> str:

@@ -1,6 +1,7 @@
 """Imports every table module so that the metadata is complete (for Alembic and tests)."""
 
 import brightline.accounts.models  # registers the console account tables
+import brightline.clearinghouse.analysis_models  # registers the stored analysis tables
 import brightline.clearinghouse.models  # registers the clearinghouse intake tables
 import brightline.clearinghouse_client.models  # registers the submission outbox tables
 import brightline.custody.models  # registers the chain of custody table

@@ -172,6 +172,8 @@ def static(name: str) -> Response:
 
 @router.get("/")
 def home(viewer: AnyoneDep) -> RedirectResponse:
+    if viewer.role.value == "investigator":
+        return _redirect("/clearinghouse")
     return _redirect(
         "/queues" if viewer.may(REVIEWERS) else "/audit" if viewer.may(AUDITORS) else "/banks"
     )
