@@ -47,6 +47,16 @@ from brightline.legal import (
     transition_request,
     verify_officer,
 )
+from brightline.legal.accountability import (
+    OUTCOMES,
+    DurationSummary,
+    describe_duration,
+    legal_stats,
+    parse_period,
+    transparency_report,
+    write_stats_csv,
+    write_transparency_csv,
+)
 from brightline.legal.models import Channel
 from brightline.legal.officers import agency_domains
 
@@ -541,3 +551,153 @@ def escalate(obj: CliContext) -> None:
         listed = ", ".join(str(request_id) for request_id in result.overdue)
         click.echo(f"brightline: {len(result.overdue)} request(s) overdue: {listed}", err=True)
         sys.exit(1)
+
+
+# -- accountability ---------------------------------------------------------------------------
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    """Columns padded to their widest cell, so the figures line up in a terminal."""
+    widths = [max(len(cell) for cell in column) for column in zip(header, *rows, strict=True)]
+    return [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in [header, *rows]
+    ]
+
+
+def _day(text: str | None, what: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(f"{what} is a date (YYYY-MM-DD)") from None
+
+
+def _figure(summary: DurationSummary | None) -> str:
+    if summary is None:
+        return "-"
+    if not summary.count:
+        return "no data"
+    median, p90 = describe_duration(summary.median), describe_duration(summary.p90)
+    return f"{median} / {p90} (n={summary.count})"
+
+
+@legal.command("stats")
+@click.option("--since", help="First day received (YYYY-MM-DD, in the legal time zone).")
+@click.option("--until", help="Last day received, included (YYYY-MM-DD).")
+@click.option(
+    "--csv",
+    "csv_path",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Also write the monthly figures to this CSV file (durations in hours).",
+)
+@click.pass_obj
+def stats(obj: CliContext, since: str | None, until: str | None, csv_path: Path | None) -> None:
+    """Response times per month and type (median / 90th percentile), open and overdue work.
+
+    Months are those the requests were received in, in BRIGHTLINE_LEGAL_TIMEZONE.
+    """
+    settings = load_legal_settings()
+    calendar = settings.calendar
+    first, last = _day(since, "--since"), _day(until, "--until")
+    if first is not None and last is not None and last < first:
+        raise InvalidInput("--until is before --since")
+    with obj.transaction() as session:
+        figures = legal_stats(
+            session=session,
+            since=calendar.start_of_day(first) if first is not None else None,
+            until=calendar.end_of_day(last) if last is not None else None,
+            zone=calendar.zone,
+        )
+    click.echo(f"Response times (median / 90th percentile), months in {figures.zone}:")
+    if figures.months:
+        rows = [
+            [
+                row.month,
+                row.type.value,
+                str(row.received),
+                _figure(row.acknowledge),
+                _figure(row.preserve),
+                _figure(row.produce),
+            ]
+            for row in figures.months
+        ]
+        header = ["month", "type", "received", "acknowledge", "preserve", "produce"]
+        for line in _table(header, rows):
+            click.echo(line)
+    else:
+        click.echo("no data: no request was received in this range")
+    click.echo("")
+    click.echo(f"Open now: {figures.open_count}, overdue: {figures.overdue_count}")
+    counts = [
+        [kind.value, str(figures.open_by_type[kind]), str(figures.overdue_by_type[kind])]
+        for kind in RequestType
+        if figures.open_by_type[kind]
+    ]
+    if counts:
+        for line in _table(["type", "open", "overdue"], counts):
+            click.echo(line)
+        click.echo("")
+        click.echo("Waiting longest:")
+        waiting = [
+            [
+                str(item.request_id),
+                item.type.value,
+                item.status.value,
+                _one_line(item.agency_name),
+                _one_line(item.reference),
+                describe_duration(item.waiting),
+                f"{item.next_due_kind.value} {_when(item.next_due_at, settings)}"
+                if item.next_due_kind is not None
+                else "-",
+                "OVERDUE" if item.overdue else "",
+            ]
+            for item in figures.slowest_open
+        ]
+        header = ["id", "type", "status", "agency", "reference", "waiting", "next deadline", ""]
+        for line in _table(header, waiting):
+            click.echo(line)
+    if csv_path is not None:
+        with csv_path.open("w", encoding="utf-8", newline="") as out:
+            written = write_stats_csv(figures, out)
+        click.echo(f"wrote {written} row(s) to {_one_line(str(csv_path))}")
+
+
+@legal.command("transparency")
+@click.option("--period", required=True, help="A year (2026), half (2026-H2) or quarter (2026-Q3).")
+@click.option(
+    "--csv",
+    "csv_path",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Also write the report to this CSV file.",
+)
+@click.pass_obj
+def transparency(obj: CliContext, period: str, csv_path: Path | None) -> None:
+    """Requests received in a period by type and outcome, as a transparency report publishes.
+
+    Outcomes are as of now: a request still being worked on is counted as open.
+    """
+    settings = load_legal_settings()
+    chosen = parse_period(period)
+    with obj.transaction() as session:
+        report = transparency_report(session=session, period=chosen, zone=settings.calendar.zone)
+    click.echo(
+        f"Legal process received in {chosen.label} ({chosen.first_day} to {chosen.last_day}, "
+        f"{report.zone}), outcomes as of {_when(report.generated_at, settings)}:"
+    )
+    rows = [
+        [
+            row.type.value if row.type is not None else "total",
+            *(str(row.outcomes[outcome]) for outcome in OUTCOMES),
+            str(row.total),
+            f"{row.produced_share:.0%}" if row.produced_share is not None else "no data",
+        ]
+        for row in [*report.rows, report.totals]
+    ]
+    for line in _table(["type", *OUTCOMES, "total", "some data produced"], rows):
+        click.echo(line)
+    if csv_path is not None:
+        with csv_path.open("w", encoding="utf-8", newline="") as out:
+            written = write_transparency_csv(report, out)
+        click.echo(f"wrote {written} row(s) to {_one_line(str(csv_path))}")

@@ -54,6 +54,8 @@ class AuditAction(enum.StrEnum):
     """An investigator page of the clearinghouse's analysis was shown (queue or report)."""
     REFERRAL_FEEDBACK = "referral_feedback"
     """An agency's feedback (status, closing reason) was recorded on a referral."""
+    LEGAL_VIEW = "legal_view"
+    """The legal-process accountability page was shown (or its CSV downloaded: ``download``)."""
 
 
 def _check_detail(detail: Mapping[str, DetailValue]) -> str:

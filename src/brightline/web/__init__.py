@@ -17,6 +17,7 @@ from brightline.web.security import ConsoleConfig
 def console_router(environ: Mapping[str, str] | None = None) -> APIRouter:
     """The console's routes with their configuration (read from ``environ`` once, here)."""
     from brightline.web.clearinghouse import router as clearinghouse
+    from brightline.web.legal import router as legal
     from brightline.web.pages import router as pages
     from brightline.web.reports import router as reports
 
@@ -29,6 +30,7 @@ def console_router(environ: Mapping[str, str] | None = None) -> APIRouter:
     router.include_router(pages)
     router.include_router(reports)
     router.include_router(clearinghouse)
+    router.include_router(legal)
     return router
 
 
