@@ -20,10 +20,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+import brightline.accounts.service as account_service
 from brightline.storage import create_engine_for, session_factory, upgrade_database
 
 POSTGRES_URL = os.environ.get(
@@ -77,6 +79,20 @@ def _postgres_admin() -> Engine:
 
 def _postgres_url_for(database: str) -> str:
     return make_url(POSTGRES_URL).set(database=database).render_as_string(hide_password=False)
+
+
+@pytest.fixture(autouse=True)
+def _cheap_console_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Console passwords hashed with argon2's cheapest parameters in tests.
+
+    The production parameters cost tens of milliseconds a hash by design, and the console
+    tests create and sign in several accounts each: together that was a noticeable share of
+    the CI budget. Hashes are still argon2id, and a hash made with other parameters (say, by
+    the CLI in a subprocess) still verifies: the parameters travel in the hash.
+    """
+    monkeypatch.setattr(
+        account_service, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    )
 
 
 @pytest.fixture(scope="session")
