@@ -57,8 +57,10 @@ _ENTRIES = {"image": False, "video": False, "deletedImage": True, "deletedVideo"
 _CONTAINERS = frozenset({"images", "videos"})
 
 MAX_ELEMENTS_PER_ENTRY = 10_000
-_CHUNK_BYTES = 64 * 1024  # read size; entries are streamed, never the whole document
 """A real entry has a few dozen elements (fingerprints plus feedback); far more is an attack."""
+_CHUNK_BYTES = 16 * 1024
+"""Bytes fed to the parser at a time. Each feed's elements are alive together until they are
+consumed, so this bounds the reader's memory; entries are streamed, never the whole document."""
 
 
 class NcmecFormat:
