@@ -7,8 +7,9 @@ or as a JSON line of this model (:mod:`brightline.clearinghouse.jsonl`); every l
 Why a model of its own rather than the report builder's dataclasses: the builder describes what
 *one platform* knows when it files; the clearinghouse receives reports from *any* provider and
 keeps only what analysis needs (identifiers to link on, hashes to cluster on, annotations and
-ages to triage on, locations to route on). The enums are spelled exactly as the schema spells
-them; a test checks that they agree with the builder's.
+ages to triage on, locations to route on). The schema's vocabularies (incident types, report
+annotations, capture events) are the builder's own enums; file annotations are spelled as the
+review core spells them, which a test checks (importing them would pull in the review tables).
 
 Every dataclass checks itself once, when made (parse or raise): hashes are normalised to lowercase
 hex of the right length, IP addresses to their canonical form, timestamps must be timezone-aware,
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from brightline.errors import InvalidInput
+from brightline.reports.context import CaptureEvent, IncidentType, ReportAnnotation
 
 __all__ = [
     "CaptureEvent",
@@ -43,29 +45,6 @@ __all__ = [
     "ScreenName",
     "Victim",
 ]
-
-
-class IncidentType(enum.StrEnum):
-    """The schema's ``incidentType`` list, spelled exactly as the schema spells it."""
-
-    CHILD_PORNOGRAPHY = "Child Pornography (possession, manufacture, and distribution)"
-    CHILD_SEX_TRAFFICKING = "Child Sex Trafficking"
-    CHILD_SEX_TOURISM = "Child Sex Tourism"
-    CHILD_SEXUAL_MOLESTATION = "Child Sexual Molestation"
-    MISLEADING_DOMAIN_NAME = "Misleading Domain Name"
-    MISLEADING_WORDS_OR_DIGITAL_IMAGES = "Misleading Words or Digital Images on the Internet"
-    ONLINE_ENTICEMENT = "Online Enticement of Children for Sexual Acts"
-    UNSOLICITED_OBSCENE_MATERIAL = "Unsolicited Obscene Material Sent to a Child"
-
-
-class ReportAnnotation(enum.StrEnum):
-    """The schema's ``reportAnnotations``: tags on the whole incident."""
-
-    SEXTORTION = "sextortion"
-    CSAM_SOLICITATION = "csamSolicitation"
-    MINOR_TO_MINOR_INTERACTION = "minorToMinorInteraction"
-    SPAM = "spam"
-    SADISTIC_ONLINE_EXPLOITATION = "sadisticOnlineExploitation"
 
 
 class FileAnnotation(enum.StrEnum):
@@ -94,17 +73,6 @@ class Classification(enum.StrEnum):
     @property
     def prepubescent(self) -> bool:
         return self in (Classification.A1, Classification.A2)
-
-
-class CaptureEvent(enum.StrEnum):
-    """The schema's ``ipCaptureType``: what the user was doing when an address was seen."""
-
-    LOGIN = "Login"
-    REGISTRATION = "Registration"
-    PURCHASE = "Purchase"
-    UPLOAD = "Upload"
-    OTHER = "Other"
-    UNKNOWN = "Unknown"
 
 
 _MD5 = re.compile(r"[0-9a-f]{32}")

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from brightline.cli.json_lines import json_objects
 from brightline.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -118,19 +119,7 @@ def _read_seed_list(path: Path) -> list[str]:
 def _read_posts(stream: Any) -> Iterator[Post]:
     from brightline.text.discovery import Post, timestamp
 
-    for number, raw in enumerate(stream, start=1):
-        try:
-            line = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise InvalidInput(f"posts line {number}: not valid UTF-8") from None
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InvalidInput(f"posts line {number}: not valid JSON ({exc.msg})") from None
-        if not isinstance(record, dict):
-            raise InvalidInput(f"posts line {number}: expected a JSON object")
+    for number, record in json_objects(stream):
         account = record.get("account")
         if isinstance(account, bool) or not isinstance(account, str | int):
             raise InvalidInput(f'posts line {number}: "account" must be a string or an integer')

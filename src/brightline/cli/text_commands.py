@@ -20,6 +20,7 @@ import click
 
 from brightline.cli.account_risk_commands import calibrate_command, score_accounts_command
 from brightline.cli.discover_command import discover
+from brightline.cli.json_lines import json_objects
 from brightline.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -130,19 +131,7 @@ def scan(
 
 
 def _read_posts(stream: Any) -> Iterator[tuple[PostId, str]]:
-    for number, raw in enumerate(stream, start=1):
-        try:
-            line = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise InvalidInput(f"posts line {number}: not valid UTF-8") from None
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InvalidInput(f"posts line {number}: not valid JSON ({exc.msg})") from None
-        if not isinstance(record, dict):
-            raise InvalidInput(f"posts line {number}: expected a JSON object")
+    for number, record in json_objects(stream):
         post_id = record.get("id")
         if isinstance(post_id, bool) or not isinstance(post_id, str | int):
             raise InvalidInput(f'posts line {number}: "id" must be a string or an integer')
