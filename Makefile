@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 CHROMIUM := /usr/bin/chromium
+# The CyberTipline schema is not shipped; the demo's clearinghouse part uses it when present.
+SCHEMA_REF := $(wildcard $(CURDIR)/../shared/reference/cybertipline/cyber_tipline.xsd)
 
 .PHONY: demo test lint typecheck unit bench clean browser
 
@@ -15,7 +17,9 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	BRIGHTLINE_HOME=$${BRIGHTLINE_HOME:-$(CURDIR)/.brightline-demo} $(BIN)/brightline demo
+	BRIGHTLINE_HOME=$${BRIGHTLINE_HOME:-$(CURDIR)/.brightline-demo} \
+	BRIGHTLINE_CLEARINGHOUSE_SCHEMA_PATH=$${BRIGHTLINE_CLEARINGHOUSE_SCHEMA_PATH:-$(SCHEMA_REF)} \
+	$(BIN)/brightline demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

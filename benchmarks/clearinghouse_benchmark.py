@@ -9,6 +9,18 @@ same IP window; medians of several runs) and checks both find the same groups.
     .venv/bin/python benchmarks/clearinghouse_benchmark.py               # 10k and 100k
     .venv/bin/python benchmarks/clearinghouse_benchmark.py --sizes 10000 --repeats 5
 
+Above 20k reports the generator streams each report straight into the columns
+(``ColumnsBuilder``), so no dataset is ever held as objects; smaller ones are generated whole and
+timed as the median of ``--repeats`` runs. "read" is building the columns, "d+l+t" is read +
+cluster + link + bundle + features + triage (wall seconds; "cpu s" the CPU seconds of the same
+stages, which other work on a shared machine inflates less), "retri" re-scores every report
+under changed weights, "replay" does that under both configurations and explains every report
+that moves, "explain" (``--explain``) makes every report's explained result. Precision and recall
+of linking are over same-person pairs of the ground truth; "urgent" says whether every planted
+urgent case is immediate and together they are the top of the ranking.
+
+    .venv/bin/python benchmarks/clearinghouse_benchmark.py --reports 1000000 --explain
+
 Peak memory is the process's maximum resident set size, which only grows: each row shows the
 peak reached so far (datasets run smallest first).
 """
@@ -28,22 +40,27 @@ from typing import Any, TypeVar
 
 from brightline.clearinghouse import (
     AnalysisConfig,
+    ClusterConfig,
     HashSetLookup,
     IncomingReport,
+    Linking,
     LinkingConfig,
+    Tier,
+    TriageResult,
     cluster_files,
     default_triage_config,
     demo_router,
-    extract_features,
-    find_bundles,
     link_reports,
-    mark_known,
     replay,
-    triage,
 )
 from brightline.clearinghouse._unionfind import UnionFind
+from brightline.clearinghouse.bundling import bundle_columns
+from brightline.clearinghouse.clustering import cluster_columns
+from brightline.clearinghouse.columns import ColumnsBuilder, ReportColumns, new_files
 from brightline.clearinghouse.identifiers import person_identifiers
-from brightline.clearinghouse.synth import SynthConfig, generate
+from brightline.clearinghouse.linking import link_columns
+from brightline.clearinghouse.synth import GroundTruth, SynthConfig, generate, stream
+from brightline.clearinghouse.triage import Scores, feature_columns, score_columns
 
 T = TypeVar("T")
 
@@ -60,40 +77,143 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 2**20
 
 
-def run_size(size: int, seed: int, repeats: int) -> dict[str, float]:
-    gen_s, dataset = timed(generate, SynthConfig(reports=size, seed=seed, hub_share=0.01))
-    reports = dataset.reports
-    as_of = dataset.truth.as_of
+def load_average() -> str:
+    """The 1-, 5- and 15-minute load averages: other work on the machine slows every figure."""
+    try:
+        with open("/proc/loadavg", encoding="ascii") as fh:
+            return " ".join(fh.read().split()[:3])
+    except OSError:
+        return "unknown"
+
+
+def _quality(truth: GroundTruth, linking: Linking, scores: Scores) -> tuple[float, float, bool]:
+    """Linking precision and recall over same-person pairs, and whether every planted urgent
+    case is in the immediate tier and together they are the top of the ranking."""
+    actual = truth.same_person_pairs()
+    predicted = set()
+    for group in linking.groups:
+        members = sorted(group.persons)
+        predicted |= {(a, b) for i, a in enumerate(members) for b in members[i + 1 :]}
+    hits = len(predicted & actual)
+    precision = hits / len(predicted) if predicted else 1.0
+    recall = hits / len(actual) if actual else 1.0
+    ids = scores.features.report_ids
+    urgent = set(truth.urgent)
+    top = {ids[i] for i in scores.ranked()[: len(urgent)].tolist()}
+    rows = [i for i, r in enumerate(ids) if r in urgent]
+    on_top = top == urgent and all(scores.tier_of(i) is Tier.IMMEDIATE for i in rows)
+    return precision, recall, on_top
+
+
+def progress(size: int, stage: str, seconds: float) -> None:
+    """A line per finished stage on stderr, so a long run can be followed (and cut short)."""
+    sys.stderr.write(
+        f"[{size}] {stage}: {seconds:.2f} s, CPU so far {time.process_time():.0f} s, "
+        f"peak {peak_rss_mb():.0f} MB, load {load_average()}\n"
+    )
+    sys.stderr.flush()
+
+
+def explain_all(scores: Scores) -> list[TriageResult]:
+    """Every report's explained result (what the console shows), made from the arrays."""
+    return [scores.result(i) for i in range(len(scores.features))]
+
+
+def run_size(
+    size: int, seed: int, repeats: int, *, explain: bool, use_pdq: bool = True
+) -> dict[str, float]:
+    """One dataset: reports stream from the generator into the columns (never all held as
+    objects above 20k reports), then every stage runs on the columns."""
+    config = SynthConfig(reports=size, seed=seed, hub_share=0.01)
     router = demo_router()
-    lookup = HashSetLookup(md5=dataset.truth.known_md5)
-    config = AnalysisConfig()
+    analysis = AnalysisConfig(clustering=ClusterConfig(use_pdq=use_pdq))
     triage_config = default_triage_config()
+    changed = replace(
+        triage_config,
+        version="bench",
+        weights={**triage_config.weights, "infant": 60, "linked_reports": 15},
+    )
+    held: list[IncomingReport] = []
+    read_s = read_cpu = route_s = 0.0
+    files = 0
+    builder = ColumnsBuilder(default_phone_region=analysis.linking.default_phone_region)
+
+    def take(report: IncomingReport) -> None:
+        nonlocal read_s, read_cpu, route_s, files
+        files += len(report.files)
+        if repeats > 1:
+            held.append(report)
+            return
+        start = time.perf_counter()
+        cpu = time.process_time()
+        builder.add(report)
+        middle = time.perf_counter()
+        read_cpu += time.process_time() - cpu
+        router.route(report)
+        read_s += middle - start
+        route_s += time.perf_counter() - middle
+
+    started = time.perf_counter()
+    truth = stream(config, take)
+    total_s = time.perf_counter() - started
     rows: list[dict[str, float]] = []
-    for _ in range(repeats):
+    for attempt in range(repeats):
         gc.collect()
         row: dict[str, float] = {}
-        row["known"], known = timed(mark_known, reports, lookup)
-        row["cluster"], clustering = timed(cluster_files, reports, config.clustering)
-        row["link"], linking = timed(link_reports, reports, config.linking, proxies=router.proxies)
-        row["bundle"], bundling = timed(find_bundles, reports, clustering, linking, config.bundling)
+        cpu = time.process_time()
+        if repeats > 1:
+            row["read"], columns = timed(
+                ReportColumns.build,
+                held,
+                default_phone_region=analysis.linking.default_phone_region,
+            )
+            row["cpu"] = time.process_time() - cpu
+            row["route"], _ = timed(lambda: [router.route(r) for r in held])
+        else:
+            row["read"], columns = timed(builder.finish)
+            row["cpu"] = time.process_time() - cpu + read_cpu
+            row["read"] += read_s
+            row["route"] = route_s
+        progress(size, "read", row["read"])
+        lookup = HashSetLookup(md5=truth.known_md5)
+        row["known"], new = timed(new_files, columns, lookup)
+        progress(size, "known", row["known"])
+        cpu = time.process_time()
+        row["link"], linking = timed(
+            link_columns, columns, analysis.linking, proxies=router.proxies
+        )
+        progress(size, "link", row["link"])
+        row["cluster"], clustering = timed(cluster_columns, columns, analysis.clustering)
+        progress(size, "cluster", row["cluster"])
+        row["bundle"], bundling = timed(
+            bundle_columns, columns, clustering, linking, analysis.bundling
+        )
         row["features"], features = timed(
-            extract_features, reports, as_of=as_of, known=known, linking=linking, bundling=bundling
+            feature_columns,
+            columns,
+            as_of=truth.as_of,
+            new_files=new,
+            linking=linking,
+            bundling=bundling,
         )
-        row["triage"], _ = timed(triage, features, triage_config)
-        row["route"], _ = timed(lambda: [router.route(r) for r in reports])
-        changed = replace(
-            triage_config,
-            version="bench",
-            weights={**triage_config.weights, "infant": 60, "linked_reports": 15},
-        )
+        row["triage"], scores = timed(score_columns, features, triage_config)
+        row["cpu"] += time.process_time() - cpu
+        progress(size, "bundle+features+triage", row["bundle"] + row["features"] + row["triage"])
+        row["retriage"], _ = timed(score_columns, features, changed)
         row["replay"], moved = timed(replay, features, triage_config, changed)
         row["moved"] = len(moved.moves)
+        if explain:
+            row["explain"], _ = timed(explain_all, scores)
+        if attempt == repeats - 1:
+            row["precision"], row["recall"], on_top = _quality(truth, linking, scores)
+            row["urgent_on_top"] = float(on_top)
         rows.append(row)
     result = {key: statistics.median(r[key] for r in rows) for key in rows[0]}
-    result["generate"] = gen_s
-    result["files"] = sum(len(r.files) for r in reports)
+    result.update({k: rows[-1][k] for k in ("precision", "recall", "urgent_on_top")})
+    result["generate"] = total_s - (read_s + route_s if repeats == 1 else 0.0)
+    result["files"] = files
     result["dedup_link_triage"] = sum(
-        result[k] for k in ("cluster", "link", "bundle", "features", "triage")
+        result[k] for k in ("read", "cluster", "link", "bundle", "features", "triage")
     )
     result["peak_mb"] = peak_rss_mb()
     return result
@@ -170,26 +290,48 @@ def main() -> None:
     )
     parser.add_argument("--baseline-sizes", type=int, nargs="+", default=[500, 1000, 2000])
     parser.add_argument("--baseline-repeats", type=int, default=5)
+    parser.add_argument(
+        "--reports", type=int, dest="sizes", nargs="+", help="same as --sizes (e.g. 1000000)"
+    )
+    parser.add_argument(
+        "--explain", action="store_true", help="also time explaining every report's score"
+    )
+    parser.add_argument(
+        "--no-pdq", action="store_true", help="cluster by exact digests only (no PDQ search)"
+    )
+    parser.add_argument(
+        "--no-baseline", action="store_true", help="skip the naive pairwise comparison"
+    )
     args = parser.parse_args()
 
     # Warm up numba's JIT (the PDQ index kernels) so the first row is not charged for it.
     cluster_files(generate(SynthConfig(reports=200, seed=0)).reports)
 
+    print(f"load average before: {load_average()}")
     print(
-        f"{'reports':>8} {'files':>8} {'gen s':>6} {'known':>6} {'cluster':>7} {'link':>6} "
-        f"{'bundle':>6} {'feat':>6} {'triage':>6} {'route':>6} {'d+l+t s':>7} {'rep/s':>8} "
-        f"{'replay':>6} {'moved':>6} {'peak MB':>8}"
+        f"{'reports':>8} {'files':>8} {'gen s':>6} {'read':>6} {'known':>6} {'cluster':>7} "
+        f"{'link':>6} {'bundle':>6} {'feat':>6} {'triage':>6} {'route':>6} {'d+l+t s':>7} "
+        f"{'cpu s':>6} {'rep/s':>8} {'retri':>6} {'replay':>6} {'moved':>6} {'explain':>7} "
+        f"{'peak MB':>8} {'prec':>6} {'recall':>6} {'urgent':>6}"
     )
     for size in sorted(args.sizes):
-        r = run_size(size, args.seed, args.repeats if size <= 20_000 else 1)
+        repeats = args.repeats if size <= 20_000 else 1
+        r = run_size(size, args.seed, repeats, explain=args.explain, use_pdq=not args.no_pdq)
+        explained = f"{r['explain']:>7.2f}" if "explain" in r else f"{'-':>7}"
         print(
-            f"{size:>8} {int(r['files']):>8} {r['generate']:>6.1f} {r['known']:>6.2f} "
-            f"{r['cluster']:>7.2f} {r['link']:>6.2f} {r['bundle']:>6.2f} {r['features']:>6.2f} "
-            f"{r['triage']:>6.2f} {r['route']:>6.2f} {r['dedup_link_triage']:>7.2f} "
-            f"{size / r['dedup_link_triage']:>8.0f} {r['replay']:>6.2f} {int(r['moved']):>6} "
-            f"{r['peak_mb']:>8.0f}",
+            f"{size:>8} {int(r['files']):>8} {r['generate']:>6.1f} {r['read']:>6.2f} "
+            f"{r['known']:>6.2f} {r['cluster']:>7.2f} {r['link']:>6.2f} {r['bundle']:>6.2f} "
+            f"{r['features']:>6.2f} {r['triage']:>6.2f} {r['route']:>6.2f} "
+            f"{r['dedup_link_triage']:>7.2f} {r['cpu']:>6.1f} "
+            f"{size / r['dedup_link_triage']:>8.0f} "
+            f"{r['retriage']:>6.2f} {r['replay']:>6.2f} {int(r['moved']):>6} {explained} "
+            f"{r['peak_mb']:>8.0f} {r['precision']:>6.3f} {r['recall']:>6.3f} "
+            f"{'yes' if r['urgent_on_top'] else 'NO':>6}",
             flush=True,
         )
+    print(f"load average after: {load_average()}")
+    if args.no_baseline:
+        return
 
     print()
     print(f"linking vs naive pairwise (median of {args.baseline_repeats} runs)")

@@ -187,6 +187,25 @@ class TextSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class ClearinghouseSettings:
+    """What the clearinghouse intake reads (``serve --role clearinghouse|both``, ``clearinghouse
+    import``); see docs/clearinghouse.md, "Intake API"."""
+
+    schema_path: Path | None = None
+    """``BRIGHTLINE_CLEARINGHOUSE_SCHEMA_PATH``: the XSD documents are validated against (else
+    the reporter's ``BRIGHTLINE_REPORTER_SCHEMA_PATH``; the intake refuses to start without)."""
+    expire_hours: float = 24.0
+    """How long an unfinished report waits for its files and ``/finish`` before it expires."""
+    max_upload_bytes: int = 256 * 1024 * 1024
+    """The largest file a provider may upload (default: ``BRIGHTLINE_MAX_UPLOAD_BYTES``)."""
+    auth_cache_seconds: float = 30.0
+    """How long a verified provider login is trusted without another argon2 verification: a
+    changed password keeps working this long (a disabled provider stops at once); 0 = off."""
+    import_batch_size: int = 500
+    """Reports per transaction (and per vault sync) in ``brightline clearinghouse import``."""
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     home: Path
     database_url: str
@@ -206,6 +225,7 @@ class Settings:
     preservation: PreservationSettings = PreservationSettings()
     enrichment: EnrichmentSettings = EnrichmentSettings()
     text: TextSettings = TextSettings()
+    clearinghouse: ClearinghouseSettings = ClearinghouseSettings()
     evidence_key: str | None = field(default=None, repr=False)
     """``BRIGHTLINE_EVIDENCE_KEY``: base64 of the 32-byte evidence vault master key (several,
     comma-separated, during a rotation: the first is active); when unset, a key file under
@@ -414,6 +434,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         preservation=load_preservation_settings(env),
         enrichment=load_enrichment_settings(env),
         text=load_text_settings(env),
+        clearinghouse=load_clearinghouse_settings(env),
         evidence_key=env.get("BRIGHTLINE_EVIDENCE_KEY") or None,
         custody_key=env.get("BRIGHTLINE_CUSTODY_KEY") or None,
     )
@@ -457,4 +478,23 @@ def load_text_settings(env: Mapping[str, str]) -> TextSettings:
         weights=Path(weights) if weights is not None else None,
         max_text_chars=_int_env(env, "BRIGHTLINE_TEXT_MAX_CHARS", 20_000, 1, 1_000_000),
         max_posts=_int_env(env, "BRIGHTLINE_TEXT_MAX_POSTS", 1_000, 1, 100_000),
+    )
+
+
+def load_clearinghouse_settings(env: Mapping[str, str]) -> ClearinghouseSettings:
+    schema = _text_env(env, "BRIGHTLINE_CLEARINGHOUSE_SCHEMA_PATH")
+    schema_path = Path(schema).expanduser() if schema else None
+    if schema_path is not None and not schema_path.is_file():
+        raise InvalidInput("BRIGHTLINE_CLEARINGHOUSE_SCHEMA_PATH does not name a readable file")
+    uploads = _int_env(env, "BRIGHTLINE_MAX_UPLOAD_BYTES", 256 * 1024 * 1024, 1, 1 << 40)
+    return ClearinghouseSettings(
+        schema_path=schema_path,
+        expire_hours=_float_env(env, "BRIGHTLINE_CLEARINGHOUSE_EXPIRE_HOURS", 24.0, 0.001, 8760),
+        max_upload_bytes=_int_env(
+            env, "BRIGHTLINE_CLEARINGHOUSE_MAX_UPLOAD_BYTES", uploads, 1, 1 << 40
+        ),
+        auth_cache_seconds=_float_env(
+            env, "BRIGHTLINE_CLEARINGHOUSE_AUTH_CACHE_SECONDS", 30.0, 0, 3600
+        ),
+        import_batch_size=_int_env(env, "BRIGHTLINE_CLEARINGHOUSE_IMPORT_BATCH", 500, 1, 100_000),
     )

@@ -108,6 +108,7 @@ def test_known_material_routing_and_explanations(dataset: SynthDataset, analysis
         assert result.config_version == "2026.1"
     assert set(analysis.timings) == {
         "known",
+        "columns",
         "cluster",
         "link",
         "bundle",

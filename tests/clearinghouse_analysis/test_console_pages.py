@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from brightline.accounts import AccountRole
 from brightline.clearinghouse.analysis_models import Referral
-from brightline.clearinghouse.analysis_store import analyse_intake
+from brightline.clearinghouse.analysis_store import agencies, analyse_intake
+from brightline.clearinghouse.investigators import assign_agency
 from brightline.clearinghouse.routing import demo_router
 from brightline.review import AuditAction, query_audit
 from tests.clearinghouse_analysis.conftest import AS_OF, Planted
@@ -22,9 +23,14 @@ MEDIA = re.compile(r"<(img|video|audio|picture|canvas|object|embed|iframe)\b|/it
 
 
 @pytest.fixture
-def analysed(sessions: sessionmaker[Session], planted: Planted) -> Planted:
+def analysed(
+    sessions: sessionmaker[Session], planted: Planted, accounts: dict[AccountRole, str]
+) -> Planted:
+    """The planted reports analysed, and every routed agency assigned to the investigator."""
     with sessions.begin() as session:
         analyse_intake(session=session, as_of=AS_OF, router=demo_router())
+        for agency in agencies(session=session):
+            assign_agency(session=session, username=INVESTIGATOR, agency_id=agency, actor="test")
     return planted
 
 

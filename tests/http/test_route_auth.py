@@ -35,6 +35,16 @@ try:
 except ImportError:  # a tree without the review console
     console_session = None
 
+try:
+    from brightline.web.portal import current_officer as portal_session
+except ImportError:  # a tree without the law-enforcement portal
+    portal_session = None
+
+PORTAL_PREFIX = "/portal"
+PORTAL_PUBLIC = frozenset(
+    {"/portal/", "/portal/login", "/portal/login/code", "/portal/login/access"}
+)
+"""The portal's pages for officers not signed in yet (its own sessions: ``current_officer``)."""
 CONSOLE_PREFIX = "/console"
 CONSOLE_PUBLIC = frozenset({"/console/login", "/console/static/{name}"})
 """The console's pages for people not signed in yet (brightline.web declares no such list)."""
@@ -115,13 +125,29 @@ def is_console(operation: Operation) -> bool:
     return operation.path == CONSOLE_PREFIX or operation.path.startswith(CONSOLE_PREFIX + "/")
 
 
+def is_portal(operation: Operation) -> bool:
+    return operation.path == PORTAL_PREFIX or operation.path.startswith(PORTAL_PREFIX + "/")
+
+
+def has_portal_session_check(dependant: Dependant) -> bool:
+    """Whether the portal's officer session check is among the dependencies, however deep."""
+    return portal_session is not None and any(
+        dependency.call is portal_session or has_portal_session_check(dependency)
+        for dependency in dependant.dependencies
+    )
+
+
 def is_public(operation: Operation) -> bool:
-    return operation.path in auth.PUBLIC_PATHS or (
-        is_console(operation) and operation.path in CONSOLE_PUBLIC
+    return (
+        operation.path in auth.PUBLIC_PATHS
+        or (is_console(operation) and operation.path in CONSOLE_PUBLIC)
+        or (is_portal(operation) and operation.path in PORTAL_PUBLIC)
     )
 
 
 def is_guarded(operation: Operation) -> bool:
+    if is_portal(operation):
+        return has_portal_session_check(operation.dependant)
     if is_console(operation):
         return has_session_check(operation.dependant)
     return bool(required_roles(operation.dependant))
@@ -180,7 +206,11 @@ def test_every_route_needs_a_key_unless_public(client: TestClient) -> None:
     assert unguarded(app) == []
     assert set(other_routes(app)) <= auth.PUBLIC_PATHS | docs_paths(app)
 
-    guarded = [op for op in operations(app) if not is_public(op) and not is_console(op)]
+    guarded = [
+        op
+        for op in operations(app)
+        if not is_public(op) and not is_console(op) and not is_portal(op)
+    ]
     assert len(guarded) >= 15, "the enumeration lost the API routes"
     failures = []
     for operation in guarded:
@@ -206,6 +236,24 @@ def test_console_pages_need_a_session(client: TestClient) -> None:
             response = call(client, operation, headers)
             location = response.headers.get("location", "")
             signs_in = response.is_redirect and location.startswith(f"{CONSOLE_PREFIX}/login")
+            refused = 400 <= response.status_code < 500 and response.status_code != 404
+            if not (signs_in or refused):
+                failures.append(f"{operation} ({headers}): {response.status_code} {location}")
+    assert failures == []
+
+
+def test_portal_pages_need_an_officer_session(client: TestClient) -> None:
+    app = client.app
+    assert isinstance(app, FastAPI)
+    portal = [op for op in operations(app) if is_portal(op) and not is_public(op)]
+    if not portal:
+        pytest.skip("this tree has no law-enforcement portal")
+    failures = []
+    for operation in portal:
+        for headers in (None, {"Cookie": "bl_portal=not-a-session"}, {"Cookie": "bl_session=x"}):
+            response = call(client, operation, headers)
+            location = response.headers.get("location", "")
+            signs_in = response.is_redirect and location.startswith(f"{PORTAL_PREFIX}/login")
             refused = 400 <= response.status_code < 500 and response.status_code != 404
             if not (signs_in or refused):
                 failures.append(f"{operation} ({headers}): {response.status_code} {location}")

@@ -133,3 +133,14 @@ def test_repeats_of_a_multi_character_fold_collapse_like_any_repeat() -> None:
     assert token_view(text) == " tern fix "  # r + rn + rn + rn
     assert originals(normalised)[2:4] == [("r", "rm\u200bmm"), ("n", "m\u200bmm")]
     assert originals(normalised)[4:6] == [("f", "\ufb01\ufb01"), ("i", "\ufb01\ufb01")]
+
+
+@pytest.mark.parametrize("text", ["zorblax \ud800", "\udc00zorblax", "zor\ud83dblax \u202e x"])
+def test_lone_surrogates_do_not_crash_and_keep_their_offsets(text: str) -> None:
+    # JSON lets a post carry an unpaired surrogate ("\ud800"); it must fold like any other
+    # unknown character, never raise (it used to fail encoding to UTF-32).
+    normalised = default_normaliser().normalise(text)
+    assert "zorblax" in normalised.token or "zor" in normalised.token
+    for index in range(len(normalised.token)):
+        start, end = normalised.token_span(index, index)
+        assert 0 <= start < end <= len(text)

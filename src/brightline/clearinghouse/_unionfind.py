@@ -1,4 +1,5 @@
-"""A union-find (disjoint-set) over ``0..n-1``: union by size, path halving.
+"""A union-find (disjoint-set) over ``0..n-1``: union by size, path halving; and its array form
+(:func:`component_labels`) for the column-wise stages.
 
 Used by clustering and linking. Connected components do not depend on the order unions are
 made in, which is what makes both stages independent of input order (their outputs are sorted
@@ -8,6 +9,9 @@ afterwards).
 from __future__ import annotations
 
 from collections import defaultdict
+
+import numpy as np
+from numpy.typing import NDArray
 
 
 class UnionFind:
@@ -47,3 +51,30 @@ class UnionFind:
             if size[root] >= min_size:
                 groups[root].append(x)
         return list(groups.values())
+
+
+def component_labels(n: int, a: NDArray[np.int64], b: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Connected components of nodes ``0..n-1`` joined by the edges ``a[i]``—``b[i]``: per node,
+    the smallest node of its component.
+
+    The array form of :class:`UnionFind` for millions of nodes: each round hooks the larger of
+    two different roots onto the smaller (so a label never exceeds its node and no cycle can
+    form) and then follows pointers until every node points at its root. The result, like any
+    set of components, does not depend on the order of the edges.
+    """
+    label = np.arange(n, dtype=np.int64)
+    if len(a) == 0:
+        return label
+    a = np.asarray(a, dtype=np.int64)
+    b = np.asarray(b, dtype=np.int64)
+    while True:
+        la, lb = label[a], label[b]
+        differ = la != lb
+        if not differ.any():
+            return label
+        np.minimum.at(label, np.maximum(la, lb)[differ], np.minimum(la, lb)[differ])
+        while True:
+            parent = label[label]
+            if np.array_equal(parent, label):
+                break
+            label = parent

@@ -10,6 +10,10 @@ re-analysis never erases what law enforcement said.
 
 JSON columns hold ids, digests, counts and the analysis core's own explanations: never the
 provider's free text (an escalation's wording stays in the report document).
+
+An investigator's agencies (:class:`InvestigatorAgency`) limit what that console account sees
+to the referrals of those agencies. An analysis run (:class:`AnalysisRunRecord`) is the record
+of one ``analyse_intake``: when, over what, with which weights, and what came out.
 """
 
 from __future__ import annotations
@@ -100,6 +104,9 @@ class AnalysisResult(Base):
     as_of: Mapped[datetime] = mapped_column(UTCDateTime)
     """The triage time (recency is measured to it)."""
     analysed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    incident_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    """The report's ``incidentDateTime`` (None when it gave none, or stored before 0017):
+    the dashboard's "incident to report" time."""
 
 
 class Referral(Base):
@@ -132,3 +139,72 @@ class Referral(Base):
     feedback_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     routed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     """When the latest analysis routed it here."""
+    first_routed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    """When an analysis first routed it here (kept on re-runs): the dashboard's "report to
+    referral" time. None only for referrals stored before migration 0017 filled it in."""
+
+
+class InvestigatorAgency(Base):
+    """One agency whose referrals an investigator's console account may see.
+
+    An investigator with none sees nothing (an empty queue): access is granted, never assumed.
+    Leads and admins oversee every agency and need no rows here.
+    """
+
+    __tablename__ = "clearinghouse_investigator_agencies"
+
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    agency_id: Mapped[str] = mapped_column(String(AGENCY_LENGTH), primary_key=True)
+    assigned_by: Mapped[str] = mapped_column(String(200))
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RunTrigger(enum.StrEnum):
+    """What started an analysis run."""
+
+    COMMAND = "command"
+    """Someone ran ``brightline clearinghouse analyse``."""
+    SCHEDULE = "schedule"
+    """``analyse --every`` (a scheduled run)."""
+    API = "api"
+    """A Python caller (tests, scripts)."""
+
+
+class AnalysisRunRecord(Base):
+    """One stored analysis run: written in the same transaction as the results it produced,
+    so a run on record always has its results (a failed run leaves neither)."""
+
+    __tablename__ = "clearinghouse_analysis_runs"
+    __table_args__ = (
+        CheckConstraint(f"trigger IN ({_values(RunTrigger)})", name="trigger_known"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(_BIG_ID, primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    as_of: Mapped[datetime] = mapped_column(UTCDateTime)
+    trigger: Mapped[str] = mapped_column(String(16))
+    triggered_by: Mapped[str] = mapped_column(String(200))
+    """The operating-system user or console account that started it (an id, never free text)."""
+    reports: Mapped[int] = mapped_column(Integer)
+    """Reports analysed."""
+    refused: Mapped[int] = mapped_column(Integer)
+    """Finished reports the reader refused (left out)."""
+    immediate: Mapped[int] = mapped_column(Integer)
+    high: Mapped[int] = mapped_column(Integer)
+    normal: Mapped[int] = mapped_column(Integer)
+    informational: Mapped[int] = mapped_column(Integer)
+    referrals: Mapped[int] = mapped_column(Integer)
+    files_known: Mapped[int] = mapped_column(Integer)
+    files_new: Mapped[int] = mapped_column(Integer)
+    files_unchecked: Mapped[int] = mapped_column(Integer)
+    weights_version: Mapped[str] = mapped_column(String(64))
+    known_sources: Mapped[int] = mapped_column(Integer)
+    """How many known-material sources (banks, lists) were consulted; 0: files unchecked."""
+    finished_reports: Mapped[int] = mapped_column(Integer)
+    """Finished intake reports when the run started, and the latest time one finished: a
+    scheduled run is skipped when both are unchanged since the last run."""
+    last_finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

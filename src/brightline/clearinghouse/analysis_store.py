@@ -6,7 +6,10 @@ files' ``<fileDetails>``) through the same reader as any CyberTipline document
 :func:`~brightline.clearinghouse.pipeline.analyse` over all of them at once (linking and
 bundling only mean something across reports), and stores one :class:`AnalysisResult` and one
 :class:`Referral` per routed agency for each. Re-running replaces results and routing, so the
-stored analysis is always one run's; agency feedback on a referral survives it.
+stored analysis is always one run's; agency feedback on a referral survives it. Each run is
+recorded (:class:`AnalysisRunRecord`) with the results it wrote, and :func:`analysis_due` tells a
+schedule whether any report finished since. Reads take an optional ``scope`` (an investigator's
+agencies, :mod:`.investigators`); :func:`dashboard_facts` feeds :mod:`.dashboard`.
 
 Plain functions with a keyword-only ``session``; none commits (the caller's transaction does,
 so an analysis is stored whole or not at all). Logs carry ids and counts only.
@@ -17,22 +20,25 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from brightline.clearinghouse.analysis_models import (
     AnalysisResult,
+    AnalysisRunRecord,
     ClosingReason,
     Referral,
     ReferralStatus,
+    RunTrigger,
 )
 from brightline.clearinghouse.cybertip_xml import parse_report_xml
-from brightline.clearinghouse.known import KnownMaterialLookup
+from brightline.clearinghouse.dashboard import ReportFacts
+from brightline.clearinghouse.known import KnownMaterialLookup, Novelty
 from brightline.clearinghouse.linking import LinkedGroup
 from brightline.clearinghouse.model import IncomingReport
 from brightline.clearinghouse.models import IntakeFile, IntakeProvider, IntakeReport, IntakeStatus
@@ -44,11 +50,16 @@ from brightline.storage.base import utcnow
 
 __all__ = [
     "AnalysisRun",
+    "IntakeWatermark",
     "QueueRow",
     "ReportAnalysis",
     "agencies",
     "analyse_intake",
+    "analysis_due",
     "analysis_queue",
+    "analysis_runs",
+    "dashboard_facts",
+    "intake_watermark",
     "parse_closing_reason",
     "parse_referral_status",
     "record_feedback",
@@ -71,6 +82,54 @@ class AnalysisRun:
     tiers: Mapping[str, int]
     referrals: int
     weights_version: str
+    run_id: int = 0
+    """The stored :class:`AnalysisRunRecord`."""
+    files: Mapping[str, int] | None = None
+    """Files per novelty (known, new, unchecked)."""
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeWatermark:
+    """How many intake reports are finished, and when the latest one finished: what a run
+    reads. Finished reports never change, so an unchanged watermark means nothing new."""
+
+    finished_reports: int
+    last_finished_at: datetime | None
+
+
+def intake_watermark(*, session: Session) -> IntakeWatermark:
+    count, latest = session.execute(
+        select(func.count(), func.max(IntakeReport.finished_at)).where(
+            IntakeReport.status == IntakeStatus.FINISHED.value
+        )
+    ).one()
+    return IntakeWatermark(int(count), latest)
+
+
+def analysis_due(*, session: Session) -> bool:
+    """True unless the latest run saw exactly the finished reports there are now (a scheduled
+    run then has nothing to do)."""
+    last = session.scalars(
+        select(AnalysisRunRecord).order_by(AnalysisRunRecord.id.desc()).limit(1)
+    ).first()
+    if last is None:
+        return True
+    now = intake_watermark(session=session)
+    return (last.finished_reports, last.last_finished_at) != (
+        now.finished_reports,
+        now.last_finished_at,
+    )
+
+
+def analysis_runs(*, session: Session, limit: int = 20) -> list[AnalysisRunRecord]:
+    """The latest runs, newest first."""
+    if limit < 1:
+        raise InvalidInput("the limit must be at least 1")
+    return list(
+        session.scalars(
+            select(AnalysisRunRecord).order_by(AnalysisRunRecord.id.desc()).limit(limit)
+        )
+    )
 
 
 def _details_document(received: IntakeFile) -> bytes:
@@ -182,6 +241,7 @@ def _store_result(
         "links": json.dumps([_group_json(g) for g in groups]),
         "as_of": as_of,
         "analysed_at": now,
+        "incident_at": incoming.incident_at,
     }
     stored = session.get(AnalysisResult, report_id)
     if stored is None:
@@ -211,9 +271,14 @@ def _store_referrals(session: Session, analysis: Analysis, report_id: int, now: 
         row = existing.get(agency_id)
         if row is None:
             row = Referral(
-                report_id=report_id, agency_id=agency_id, status=ReferralStatus.NEW.value
+                report_id=report_id,
+                agency_id=agency_id,
+                status=ReferralStatus.NEW.value,
+                first_routed_at=now,
             )
             session.add(row)
+        elif row.first_routed_at is None:
+            row.first_routed_at = now
         row.regions = json.dumps(regions)
         row.routing_reason = reason
         row.routed_at = now
@@ -230,15 +295,22 @@ def analyse_intake(
     router: Router | None = None,
     weights: TriageConfig | None = None,
     lookup: KnownMaterialLookup | None = None,
+    known_sources: int | None = None,
+    trigger: RunTrigger = RunTrigger.API,
+    triggered_by: str = "api",
     now: datetime | None = None,
 ) -> AnalysisRun:
     """Analyse every finished intake report together and store the results (idempotent).
 
     ``as_of`` is the triage time; ``weights`` the triage configuration (the shipped default
-    when None); ``lookup`` the known-material banks (without it no file is known or new).
-    Without a ``router`` the stored referrals are left as they are.
+    when None); ``lookup`` the known-material banks (without it no file is known or new;
+    ``known_sources`` says how many banks and lists it consults, for the run's record).
+    Without a ``router`` the stored referrals are left as they are. The run itself is recorded
+    (:class:`AnalysisRunRecord`, with ``trigger`` and ``triggered_by``) in the same transaction.
     """
-    moment = now or utcnow()
+    started = utcnow()
+    moment = now or started
+    watermark = intake_watermark(session=session)
     loaded = _finished_reports(session)
     incoming: list[IncomingReport] = []
     unreadable: list[int] = []
@@ -264,9 +336,37 @@ def analyse_intake(
         stale = session.get(AnalysisResult, report_id)
         if stale is not None:
             session.delete(stale)
+    novelty: Counter[str] = Counter()
+    for one in incoming:
+        for reported in one.files:
+            ref = (one.report_id, reported.file_id)
+            novelty[Novelty.UNCHECKED if analysis.known is None else analysis.known.of(ref)] += 1
+    counts = {tier.value: tiers.get(tier.value, 0) for tier in Tier}
+    per_novelty = {kind.value: novelty.get(kind.value, 0) for kind in Novelty}
+    version = version or (weights.version if weights is not None else "")
+    record = AnalysisRunRecord(
+        started_at=started,
+        finished_at=utcnow(),
+        as_of=as_of,
+        trigger=trigger.value,
+        triggered_by=triggered_by[:200] or "unknown",
+        reports=len(incoming),
+        refused=len(unreadable),
+        referrals=referrals,
+        files_known=per_novelty[Novelty.KNOWN],
+        files_new=per_novelty[Novelty.NEW],
+        files_unchecked=per_novelty[Novelty.UNCHECKED],
+        weights_version=version,
+        known_sources=(0 if lookup is None else 1) if known_sources is None else known_sources,
+        finished_reports=watermark.finished_reports,
+        last_finished_at=watermark.last_finished_at,
+        **counts,
+    )
+    session.add(record)
     session.flush()
     log.info(
-        "stored the analysis of %d clearinghouse reports (%d unreadable, %d referrals)",
+        "analysis run %s stored %d clearinghouse reports (%d unreadable, %d referrals)",
+        record.id,
         len(incoming),
         len(unreadable),
         referrals,
@@ -274,9 +374,11 @@ def analyse_intake(
     return AnalysisRun(
         reports=len(incoming),
         unreadable=tuple(unreadable),
-        tiers={tier.value: tiers.get(tier.value, 0) for tier in Tier},
+        tiers=counts,
         referrals=referrals,
-        weights_version=version or (weights.version if weights is not None else ""),
+        weights_version=version,
+        run_id=record.id,
+        files=per_novelty,
     )
 
 
@@ -315,20 +417,29 @@ def _top_reasons(contributions: str) -> tuple[str, ...]:
     return tuple(str(c["detail"]) for c in items[:TOP_REASONS])
 
 
+def _referred_to(agencies: Collection[str]) -> Any:
+    return AnalysisResult.report_id.in_(
+        select(Referral.report_id).where(Referral.agency_id.in_(sorted(agencies)))
+    )
+
+
 def analysis_queue(
-    *, session: Session, agency: str | None = None, limit: int = 100
+    *,
+    session: Session,
+    agency: str | None = None,
+    limit: int = 100,
+    scope: Collection[str] | None = None,
 ) -> list[QueueRow]:
     """Analysed reports, most urgent first (tier, then score, then report id); with ``agency``
-    only those referred to it."""
+    only those referred to it. ``scope`` (an investigator's agencies; None: every agency)
+    limits the reports to those referred to one of them, and their referrals to those."""
     if limit < 1:
         raise InvalidInput("the limit must be at least 1")
     query = select(AnalysisResult)
     if agency is not None:
-        query = query.where(
-            AnalysisResult.report_id.in_(
-                select(Referral.report_id).where(Referral.agency_id == agency)
-            )
-        )
+        query = query.where(_referred_to([agency]))
+    if scope is not None:
+        query = query.where(_referred_to(scope))
     results = list(
         session.scalars(
             query.order_by(
@@ -343,7 +454,8 @@ def analysis_queue(
             .where(Referral.report_id.in_([r.report_id for r in results]))
             .order_by(Referral.agency_id)
         ):
-            by_report.setdefault(referral.report_id, []).append(referral)
+            if scope is None or referral.agency_id in scope:
+                by_report.setdefault(referral.report_id, []).append(referral)
     return [
         QueueRow(
             report_id=r.report_id,
@@ -356,19 +468,31 @@ def analysis_queue(
     ]
 
 
-def agencies(*, session: Session) -> list[str]:
-    """Every agency with at least one referral (for the queue's filter)."""
-    return list(session.scalars(select(Referral.agency_id).distinct().order_by(Referral.agency_id)))
+def agencies(*, session: Session, scope: Collection[str] | None = None) -> list[str]:
+    """Every agency with at least one referral (for the queue's filter), within ``scope``."""
+    found = session.scalars(select(Referral.agency_id).distinct().order_by(Referral.agency_id))
+    return [a for a in found if scope is None or a in scope]
 
 
-def report_analysis(*, session: Session, report_id: int) -> ReportAnalysis:
-    """The stored analysis of one report; :class:`NotFound` if it has none."""
+def report_analysis(
+    *, session: Session, report_id: int, scope: Collection[str] | None = None
+) -> ReportAnalysis:
+    """The stored analysis of one report; :class:`NotFound` if it has none, or (with
+    ``scope``, an investigator's agencies) if it was referred to none of them: another
+    agency's report is answered exactly like a missing one. Only the referrals within
+    ``scope`` are returned."""
     result = session.get(AnalysisResult, report_id)
     if result is None:
         raise NotFound(f"no analysis of clearinghouse report {report_id}")
-    referrals = session.scalars(
-        select(Referral).where(Referral.report_id == report_id).order_by(Referral.agency_id)
-    )
+    referrals = [
+        r
+        for r in session.scalars(
+            select(Referral).where(Referral.report_id == report_id).order_by(Referral.agency_id)
+        )
+        if scope is None or r.agency_id in scope
+    ]
+    if scope is not None and not referrals:
+        raise NotFound(f"no analysis of clearinghouse report {report_id}")
     return ReportAnalysis(
         result=result,
         contributions=tuple(json.loads(result.contributions)),
@@ -378,6 +502,61 @@ def report_analysis(*, session: Session, report_id: int) -> ReportAnalysis:
         links=tuple(json.loads(result.links)),
         referrals=tuple(referrals),
     )
+
+
+def dashboard_facts(*, session: Session) -> list[ReportFacts]:
+    """Every analysed report as the dashboard's facts (ids, times, counts; no identifiers).
+
+    Reads the results' file lists (JSON) once each, in batches; a referral stored before
+    migration 0017 counts from when it was last routed (its first routing is unknown).
+    """
+    referrals: dict[int, list[tuple[str, datetime | None]]] = {}
+    for report_id, agency_id, first, latest in session.execute(
+        select(
+            Referral.report_id, Referral.agency_id, Referral.first_routed_at, Referral.routed_at
+        ).order_by(Referral.report_id, Referral.agency_id)
+    ):
+        referrals.setdefault(report_id, []).append((agency_id, first or latest))
+    rows = session.execute(
+        select(
+            AnalysisResult.report_id,
+            IntakeProvider.name,
+            IntakeReport.received_at,
+            AnalysisResult.incident_at,
+            AnalysisResult.tier,
+            AnalysisResult.bundle_id,
+            AnalysisResult.files,
+        )
+        .join(IntakeReport, IntakeReport.id == AnalysisResult.report_id)
+        .join(IntakeProvider, IntakeProvider.id == IntakeReport.provider_id)
+        .order_by(AnalysisResult.report_id)
+        .execution_options(yield_per=5000)
+    )
+    found = []
+    for report_id, provider, received_at, incident_at, tier, bundle_id, files in rows:
+        novelty: Counter[str] = Counter()
+        duplicated = 0
+        for one in json.loads(files):
+            novelty[str(one.get("novelty", Novelty.UNCHECKED.value))] += 1
+            duplicated += one.get("cluster_id") is not None
+        found.append(
+            ReportFacts(
+                report_id=str(report_id),
+                provider=provider,
+                received_at=received_at,
+                incident_at=incident_at,
+                tier=tier,
+                bundled=bundle_id is not None,
+                files_known=novelty[Novelty.KNOWN.value],
+                files_new=novelty[Novelty.NEW.value],
+                files_unchecked=sum(
+                    n for k, n in novelty.items() if k not in (Novelty.KNOWN, Novelty.NEW)
+                ),
+                files_duplicated=duplicated,
+                referrals=tuple(referrals.get(report_id, ())),
+            )
+        )
+    return found
 
 
 # ------------------------------------------------------------------------------------ feedback
@@ -407,11 +586,13 @@ def record_feedback(
     reason: str | None,
     actor: str,
     now: datetime | None = None,
+    scope: Collection[str] | None = None,
 ) -> Referral:
     """An agency's feedback on a referral: its status and, when closed, why (DOMAIN.md §5).
 
     A closed referral needs a closing reason and any other status refuses one, so "closed" is
-    never recorded without the reason the clearinghouse learns from.
+    never recorded without the reason the clearinghouse learns from. With ``scope`` (an
+    investigator's agencies) another agency's referral is :class:`NotFound`.
     """
     chosen = parse_referral_status(status)
     closing = parse_closing_reason(reason) if reason and reason.strip() else None
@@ -422,7 +603,7 @@ def record_feedback(
     if not actor.strip():
         raise InvalidInput("feedback needs who recorded it")
     referral = session.get(Referral, referral_id, with_for_update=True)
-    if referral is None:
+    if referral is None or (scope is not None and referral.agency_id not in scope):
         raise NotFound(f"no referral {referral_id}")
     referral.status = chosen.value
     referral.closing_reason = None if closing is None else closing.value

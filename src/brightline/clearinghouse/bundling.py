@@ -20,12 +20,23 @@ import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+from numpy.typing import NDArray
+
 from brightline.clearinghouse.clustering import Clustering
+from brightline.clearinghouse.columns import ANNOTATION_BIT, ReportColumns
 from brightline.clearinghouse.linking import Linking
 from brightline.clearinghouse.model import FileAnnotation, FileRef, IncomingReport
 from brightline.errors import InvalidInput
 
-__all__ = ["Bundle", "BundleConfig", "BundleReason", "Bundling", "find_bundles"]
+__all__ = [
+    "Bundle",
+    "BundleConfig",
+    "BundleReason",
+    "Bundling",
+    "bundle_columns",
+    "find_bundles",
+]
 
 
 class BundleReason(enum.StrEnum):
@@ -75,19 +86,6 @@ class Bundling:
         return bool(report.files) and all(ref in self.by_file for ref in report.file_refs())
 
 
-def _annotation_reasons(
-    report: IncomingReport, annotations: frozenset[FileAnnotation]
-) -> set[BundleReason]:
-    reasons = set()
-    if FileAnnotation.VIRAL in annotations:
-        reasons.add(BundleReason.VIRAL_ANNOTATION)
-    if FileAnnotation.POTENTIAL_MEME in annotations:
-        reasons.add(BundleReason.MEME_ANNOTATION)
-    if report.batched:
-        reasons.add(BundleReason.BATCHED_REPORT)
-    return reasons
-
-
 _Item = tuple[tuple[FileRef, ...], tuple[str, ...], frozenset[BundleReason], int, int | None]
 
 
@@ -98,41 +96,84 @@ def find_bundles(
     config: BundleConfig | None = None,
 ) -> Bundling:
     """Find bundles among the clusters (and annotated single files) of ``reports``."""
+    return bundle_columns(
+        ReportColumns.build(reports, identifiers=False), clustering, linking, config
+    )
+
+
+class _Identities:
+    """Who each reported person is, for counting unrelated users: their linked group when
+    linked, else the person; a report naming nobody counts as one user of its own."""
+
+    def __init__(self, columns: ReportColumns, linking: Linking | None) -> None:
+        self.columns = columns
+        people = columns.person_count
+        group = (
+            np.full(people, -1, dtype=np.int64)
+            if linking is None
+            else columns.person_rows(linking.by_person)
+        )
+        groups = 0 if linking is None else len(linking.groups)
+        self.person = np.where(group >= 0, group, groups + np.arange(people, dtype=np.int64))
+        self.nobody = groups + people
+
+    def count(self, reports: NDArray[np.int64]) -> int:
+        start = self.columns.person_start[reports]
+        sizes = self.columns.person_start[reports + 1] - start
+        rows = np.repeat(start - np.cumsum(sizes) + sizes, sizes) + np.arange(int(sizes.sum()))
+        codes = np.concatenate((self.person[rows], self.nobody + reports[sizes == 0]))
+        return len(np.unique(codes))
+
+
+def bundle_columns(
+    columns: ReportColumns,
+    clustering: Clustering,
+    linking: Linking | None = None,
+    config: BundleConfig | None = None,
+) -> Bundling:
+    """:func:`find_bundles` over columns."""
     config = config or BundleConfig()
-    by_id = {r.report_id: r for r in reports}
+    identities = _Identities(columns, linking)
+    file_cluster = columns.file_rows(clustering.by_file)
     cluster_reasons: dict[int, set[BundleReason]] = {}
-    file_reasons: dict[FileRef, set[BundleReason]] = {}
+    file_reasons: dict[int, set[BundleReason]] = {}
     if config.use_annotations:
-        for report in reports:
-            for file in report.files:
-                ref = (report.report_id, file.file_id)
-                found = _annotation_reasons(report, file.annotations)
-                if found:
-                    index = clustering.by_file.get(ref)
-                    if index is None:
-                        file_reasons.setdefault(ref, set()).update(found)
-                    else:
-                        cluster_reasons.setdefault(index, set()).update(found)
+        viral = (columns.file_annotations & ANNOTATION_BIT[FileAnnotation.VIRAL]) != 0
+        meme = (columns.file_annotations & ANNOTATION_BIT[FileAnnotation.POTENTIAL_MEME]) != 0
+        batched = columns.batched[columns.file_report]
+        for row in np.flatnonzero(viral | meme | batched).tolist():
+            found = set()
+            if viral[row]:
+                found.add(BundleReason.VIRAL_ANNOTATION)
+            if meme[row]:
+                found.add(BundleReason.MEME_ANNOTATION)
+            if batched[row]:
+                found.add(BundleReason.BATCHED_REPORT)
+            index = int(file_cluster[row])
+            if index < 0:
+                file_reasons.setdefault(row, set()).update(found)
+            else:
+                cluster_reasons.setdefault(index, set()).update(found)
+
+    def cluster_users(index: int) -> int:
+        reports = [columns.index[r] for r in clustering.clusters[index].reports]
+        return identities.count(np.asarray(reports, dtype=np.int64))
+
     spread: dict[int, int] = {}
     for index, cluster in enumerate(clustering.clusters):
         if len(cluster.reports) < config.min_reports:
             continue
-        users = _unrelated_users([by_id[r] for r in cluster.reports], linking)
-        spread[index] = users
+        users = spread[index] = cluster_users(index)
         if users >= config.min_unrelated_users:
             cluster_reasons.setdefault(index, set()).add(BundleReason.SPREAD)
     items: list[_Item] = []
     for index, why in cluster_reasons.items():
         cluster = clustering.clusters[index]
-        known = spread.get(index)
-        count = (
-            known
-            if known is not None
-            else _unrelated_users([by_id[r] for r in cluster.reports], linking)
-        )
+        count = spread[index] if index in spread else cluster_users(index)
         items.append((cluster.files, cluster.reports, frozenset(why), count, cluster.cluster_id))
-    for ref, why in file_reasons.items():
-        users = _unrelated_users([by_id[ref[0]]], linking)
+    for row, why in file_reasons.items():
+        ref = columns.file_ref(row)
+        users = identities.count(columns.file_report[row : row + 1])
         items.append(((ref,), (ref[0],), frozenset(why), users, None))
     items.sort(key=lambda item: item[0][0])
     bundles = []
@@ -142,17 +183,3 @@ def find_bundles(
         for ref in files:
             by_file[ref] = index
     return Bundling(bundles=tuple(bundles), by_file=by_file)
-
-
-def _unrelated_users(reports: Sequence[IncomingReport], linking: Linking | None) -> int:
-    """Distinct persons, counting each linked group once (a report naming nobody counts one)."""
-    identities: set[str] = set()
-    for report in reports:
-        if not report.persons:
-            identities.add(f"r{report.report_id}")
-        for index in range(len(report.persons)):
-            if linking is None:
-                identities.add(f"p{report.report_id}\x1f{index}")
-            else:
-                identities.add(linking.identity(report, index))
-    return len(identities)

@@ -2,7 +2,10 @@
 
 Two files are *linked* when they share an md5 or a sha1, or when both have a usable PDQ hash
 (quality unknown or at least ``min_pdq_quality``) within ``pdq_threshold`` bits of each other. A
-cluster is a connected component of that graph (single linkage), found with a union-find.
+cluster is a connected component of that graph (single linkage), found over arrays
+(:func:`~brightline.clearinghouse._unionfind.component_labels`). The work is done on
+:class:`~brightline.clearinghouse.columns.ReportColumns` (:func:`cluster_columns`); digests are
+grouped with numpy, never compared pairwise.
 
 **Chains.** Single linkage is transitive: if A is within the threshold of B and B of C, then A,
 B and C are one cluster even when A and C are farther apart than the threshold (a re-encode of
@@ -26,12 +29,13 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from brightline.clearinghouse._unionfind import UnionFind
+from brightline.clearinghouse._unionfind import component_labels
+from brightline.clearinghouse.columns import ReportColumns
 from brightline.clearinghouse.model import FileRef, IncomingReport
 from brightline.errors import InvalidInput
-from brightline.index import DEFAULT_MAX_DISTANCE, PDQIndex, pdq_hex_to_array
+from brightline.index import DEFAULT_MAX_DISTANCE, PDQIndex
 
-__all__ = ["ClusterConfig", "Clustering", "FileCluster", "cluster_files"]
+__all__ = ["ClusterConfig", "Clustering", "FileCluster", "cluster_columns", "cluster_files"]
 
 _QUERY_CHUNK = 4096
 
@@ -87,80 +91,113 @@ class Clustering:
         return sum(c.size - 1 for c in self.clusters)
 
 
-def _pdq_pairs(hashes: NDArray[np.uint8], threshold: int, workers: int) -> list[list[int]]:
-    """For each row, the rows within ``threshold`` (itself included)."""
+def _pdq_edges(
+    hashes: NDArray[np.uint8], threshold: int, workers: int
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Every pair of rows ``i < j`` within ``threshold`` bits of each other."""
     index = PDQIndex.build(hashes, np.arange(len(hashes), dtype=np.int64))
-    chunks = [hashes[i : i + _QUERY_CHUNK] for i in range(0, len(hashes), _QUERY_CHUNK)]
+    starts = list(range(0, len(hashes), _QUERY_CHUNK))
 
-    def query(chunk: NDArray[np.uint8]) -> list[list[int]]:
-        return [[hit for hit, _ in hits] for hits in index.query_many(chunk, threshold)]
+    def query(start: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        hits = index.query_many(hashes[start : start + _QUERY_CHUNK], threshold)
+        rows = [start + i for i, row in enumerate(hits) for _ in row]
+        found = [hit for row in hits for hit, _ in row]
+        a = np.asarray(rows, dtype=np.int64)
+        b = np.asarray(found, dtype=np.int64)
+        keep = b > a
+        return a[keep], b[keep]
 
-    if workers <= 1 or len(chunks) == 1:
-        results = [query(c) for c in chunks]
+    if workers <= 1 or len(starts) == 1:
+        results = [query(s) for s in starts]
     else:
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            results = list(pool.map(query, chunks))
-    return [row for chunk in results for row in chunk]
+            results = list(pool.map(query, starts))
+    if not results:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return np.concatenate([a for a, _ in results]), np.concatenate([b for _, b in results])
+
+
+def _first_of_equal(
+    values: NDArray[np.uint8], rows: NDArray[np.int64]
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """For rows holding equal values (byte strings), edges from each row to the first of them;
+    also returns, per row, the index of its distinct value."""
+    width = values.shape[1]
+    keys = np.ascontiguousarray(values).view(np.dtype((np.void, width))).ravel()
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    return rows[first[inverse.ravel()]], inverse.ravel()
 
 
 def cluster_files(
     reports: Sequence[IncomingReport], config: ClusterConfig | None = None
 ) -> Clustering:
     """Cluster every file of ``reports`` (see the module docstring for what links files)."""
+    return cluster_columns(ReportColumns.build(reports), config)
+
+
+def cluster_columns(columns: ReportColumns, config: ClusterConfig | None = None) -> Clustering:
+    """:func:`cluster_files` over columns: digests grouped with numpy, PDQ through the index."""
     config = config or ClusterConfig()
-    refs: list[FileRef] = []
-    by_digest: dict[str, int] = {}
-    by_pdq: dict[str, int] = {}
-    pdq_members: list[int] = []
-    for report in reports:
-        for file in report.files:
-            refs.append((report.report_id, file.file_id))
-    if len(set(refs)) != len(refs):
-        raise InvalidInput("report ids must be unique (a report id appears twice)")
-    uf = UnionFind(len(refs))
-    position = 0
-    pdq_texts: list[str] = []
-    for report in reports:
-        for file in report.files:
-            for digest in (file.md5 and "m" + file.md5, file.sha1 and "s" + file.sha1):
-                if digest:
-                    first = by_digest.setdefault(digest, position)
-                    if first != position:
-                        uf.union(first, position)
-            usable = file.pdq is not None and (
-                file.pdq_quality is None or file.pdq_quality >= config.min_pdq_quality
-            )
-            if config.use_pdq and usable and file.pdq is not None:
-                first = by_pdq.setdefault(file.pdq, len(pdq_texts))
-                if first == len(pdq_texts):
-                    pdq_texts.append(file.pdq)
-                    pdq_members.append(position)
-                else:
-                    uf.union(pdq_members[first], position)
-            position += 1
-    if len(pdq_texts) > 1:
-        workers = config.workers or min(8, os.cpu_count() or 1)
-        neighbours = _pdq_pairs(pdq_hex_to_array(pdq_texts), config.pdq_threshold, workers)
-        for i, row in enumerate(neighbours):
-            for j in row:
-                if j > i:
-                    uf.union(pdq_members[i], pdq_members[j])
-    return _clustering(refs, uf)
+    sources: list[NDArray[np.int64]] = []
+    targets: list[NDArray[np.int64]] = []
+    for digests, present in (
+        (columns.md5, columns.has_md5),
+        (columns.sha1, columns.has_sha1),
+    ):
+        rows = np.flatnonzero(present)
+        if len(rows) > 1:
+            first, _ = _first_of_equal(digests[rows], rows)
+            sources.append(rows)
+            targets.append(first)
+    quality = columns.pdq_quality
+    usable = columns.has_pdq & ((quality < 0) | (quality >= config.min_pdq_quality))
+    rows = np.flatnonzero(usable) if config.use_pdq else np.zeros(0, dtype=np.int64)
+    if len(rows) > 1:
+        first, distinct = _first_of_equal(columns.pdq[rows], rows)
+        sources.append(rows)
+        targets.append(first)
+        representative = np.zeros(int(distinct.max()) + 1, dtype=np.int64)
+        representative[distinct] = first
+        if len(representative) > 1:
+            hashes = np.ascontiguousarray(columns.pdq[representative])
+            workers = config.workers or min(8, os.cpu_count() or 1)
+            a, b = _pdq_edges(hashes, config.pdq_threshold, workers)
+            sources.append(representative[a])
+            targets.append(representative[b])
+    empty = np.zeros(0, dtype=np.int64)
+    labels = component_labels(
+        columns.file_count,
+        np.concatenate(sources) if sources else empty,
+        np.concatenate(targets) if targets else empty,
+    )
+    return _clustering(columns, labels)
 
 
-def _clustering(refs: Sequence[FileRef], uf: UnionFind) -> Clustering:
-    groups = [sorted(refs[i] for i in members) for members in uf.components(min_size=2)]
-    groups.sort(key=lambda files: files[0])
-    clusters = []
+def _clustering(columns: ReportColumns, labels: NDArray[np.int64]) -> Clustering:
+    """Clusters (components of two or more files), each sorted by file reference and numbered
+    in the order of their first file, so equal input in any order gives equal clusters."""
+    sizes = np.bincount(labels, minlength=len(labels)) if len(labels) else labels
+    members = np.flatnonzero(sizes[labels] >= 2) if len(labels) else labels
+    rank = columns.file_rank
+    first = np.full(len(labels), np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(first, labels[members], rank[members])
+    order = members[np.lexsort((rank[members], first[labels[members]]))]
+    clusters: list[FileCluster] = []
     by_file: dict[FileRef, int] = {}
-    for index, files in enumerate(groups):
+    report_ids, file_ids, file_report = columns.report_ids, columns.file_ids, columns.file_report
+    bounds = np.flatnonzero(np.diff(labels[order])) + 1
+    for index, group in enumerate(np.split(order, bounds) if len(order) else []):
+        files = tuple(
+            (report_ids[r], file_ids[f])
+            for f, r in zip(group.tolist(), file_report[group].tolist(), strict=True)
+        )
         clusters.append(
             FileCluster(
                 cluster_id=index + 1,
-                files=tuple(files),
+                files=files,
                 reports=tuple(sorted({report for report, _ in files})),
             )
         )
         for ref in files:
             by_file[ref] = index
-    return Clustering(clusters=tuple(clusters), by_file=by_file, files_total=len(refs))
+    return Clustering(clusters=tuple(clusters), by_file=by_file, files_total=columns.file_count)

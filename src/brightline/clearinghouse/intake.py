@@ -19,6 +19,8 @@ document content, file names or anything a provider typed.
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import enum
 import hashlib
 import logging
@@ -30,7 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import ClassVar
+from typing import BinaryIO, ClassVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -248,6 +250,106 @@ def _validated(document: bytes, *, root_tag: str, schema_path: Path) -> etree._E
     return root
 
 
+def check_report_document(document: bytes, *, schema_path: Path) -> str:
+    """A provider's ``<report>``, parsed safely and validated: the text the intake keeps.
+
+    The one check both ways in use (``/submit`` and ``clearinghouse import``); raises
+    :class:`InvalidRequest` or :class:`ValidationFailed`.
+    """
+    root = _validated(document, root_tag="report", schema_path=schema_path)
+    return etree.tostring(root, encoding="unicode")
+
+
+_PLACEHOLDER_FILE_ID = "placeholder-file-id"
+
+
+def prepare_file_details(document: bytes, *, schema_path: Path) -> etree._Element:
+    """A provider's ``<fileDetails>`` for a file not yet given ids (``clearinghouse import``).
+
+    Any ``reportId``/``fileId`` it carries is replaced by placeholders of the right types and
+    the result validated; :func:`details_with_ids` then puts in the ids the intake hands out,
+    which cannot change its validity (``xs:long`` and ``xs:token``, both checked here).
+    """
+    root = parse_untrusted_xml(document, root_tag="fileDetails")
+    for tag in ("reportId", "fileId"):
+        for element in root.findall(tag):
+            root.remove(element)
+    report_element = etree.Element("reportId")
+    report_element.text = "1"
+    file_element = etree.Element("fileId")
+    file_element.text = _PLACEHOLDER_FILE_ID
+    root.insert(0, report_element)
+    root.insert(1, file_element)
+    _validated(etree.tostring(root), root_tag="fileDetails", schema_path=schema_path)
+    return root
+
+
+def details_with_ids(prepared: etree._Element, *, report_id: int, file_id: str) -> str:
+    """The stored ``<fileDetails>``: a :func:`prepare_file_details` result with real ids."""
+    root = copy.deepcopy(prepared)
+    root[0].text = str(report_id)
+    root[1].text = file_id
+    return etree.tostring(root, encoding="unicode")
+
+
+@dataclass(frozen=True, slots=True)
+class StoredBytes:
+    """A received file sealed into the vault, with the digests of exactly what arrived."""
+
+    vault_ref: str
+    md5: str
+    sha1: str
+    size: int
+
+
+IN_MEMORY_BYTES = 4 * 1024 * 1024
+"""Files up to this size are hashed and sealed from memory; larger ones are spooled to disk."""
+
+
+def store_received_bytes(
+    chunks: Iterable[bytes], *, store: EvidenceStore, max_bytes: int
+) -> StoredBytes:
+    """Hash ``chunks`` (MD5, SHA-1) while receiving them, under ``max_bytes``, into the vault.
+
+    Small files are held in memory and sealed from there; past :data:`IN_MEMORY_BYTES` the
+    rest goes to a private temporary file (bounded memory) sealed once complete. Raises
+    :class:`InvalidRequest` for an empty or oversized file, before anything is stored.
+    """
+    md5 = hashlib.md5(usedforsecurity=False)
+    sha1 = hashlib.sha1(usedforsecurity=False)
+    size = 0
+    held = bytearray()
+    with contextlib.ExitStack() as stack:
+        spooled: Path | None = None
+        handle: BinaryIO | None = None
+        for chunk in chunks:
+            size += len(chunk)
+            if size > max_bytes:
+                raise InvalidRequest(f"the file is larger than {max_bytes} bytes")
+            md5.update(chunk)
+            sha1.update(chunk)
+            if handle is None and size > IN_MEMORY_BYTES:
+                directory = stack.enter_context(
+                    tempfile.TemporaryDirectory(prefix="brightline-intake-")
+                )
+                spooled = Path(directory) / "upload"
+                handle = stack.enter_context(spooled.open("wb"))
+                handle.write(held)
+                held = bytearray()
+            if handle is None:
+                held += chunk
+            else:
+                handle.write(chunk)
+        if size == 0:
+            raise InvalidRequest("the file is empty")
+        if handle is None or spooled is None:
+            vault_ref = store.put(bytes(held))
+        else:
+            handle.close()
+            vault_ref = store.put_file(spooled)
+    return StoredBytes(vault_ref=vault_ref, md5=md5.hexdigest(), sha1=sha1.hexdigest(), size=size)
+
+
 # -- the report lifecycle ------------------------------------------------------------------
 
 
@@ -290,17 +392,35 @@ def open_report(
     now: datetime | None = None,
 ) -> IntakeReport:
     """``/submit``: validate a ``<report>`` and open it; its id is the answered ``reportId``."""
-    root = _validated(document, root_tag="report", schema_path=schema_path)
     report = IntakeReport(
         provider_id=provider.id,
         status=IntakeStatus.OPEN.value,
-        document=etree.tostring(root, encoding="unicode"),
+        document=check_report_document(document, schema_path=schema_path),
         received_at=now or utcnow(),
     )
     session.add(report)
     session.flush()
     log.info("clearinghouse report %s opened by provider %s", report.id, provider.id)
     return report
+
+
+def new_file_id() -> str:
+    """A ``fileId``: random, so it reveals nothing of other files or reports."""
+    return secrets.token_hex(16)
+
+
+def new_file_row(
+    *, report_id: int, stored: StoredBytes, received_at: datetime, file_id: str | None = None
+) -> IntakeFile:
+    return IntakeFile(
+        file_id=file_id or new_file_id(),
+        report_id=report_id,
+        vault_ref=stored.vault_ref,
+        md5=stored.md5,
+        sha1=stored.sha1,
+        size=stored.size,
+        received_at=received_at,
+    )
 
 
 def attach_file(
@@ -316,45 +436,49 @@ def attach_file(
     """``/upload``: store one file of an open report in the vault, hashed while streaming.
 
     The report is checked before a byte is read, so nothing of an upload to an unknown,
-    finished or retracted report is kept. The bytes are spooled to a private temporary file
-    (bounded memory, ``max_bytes`` at most) and then sealed into the vault; the MD5 answered
-    is of exactly what arrived, which the sender compares with its own.
+    finished or retracted report is kept. The bytes are hashed as they arrive and sealed into
+    the vault (:func:`store_received_bytes`); the MD5 answered is of exactly what arrived,
+    which the sender compares with its own.
     """
-    report = _report_for(session, provider, report_id)
-    md5 = hashlib.md5(usedforsecurity=False)
-    sha1 = hashlib.sha1(usedforsecurity=False)
-    size = 0
-    with tempfile.TemporaryDirectory(prefix="brightline-intake-") as directory:
-        spooled = Path(directory) / "upload"
-        with spooled.open("wb") as handle:
-            for chunk in chunks:
-                size += len(chunk)
-                if size > max_bytes:
-                    raise InvalidRequest(f"the file is larger than {max_bytes} bytes")
-                md5.update(chunk)
-                sha1.update(chunk)
-                handle.write(chunk)
-        if size == 0:
-            raise InvalidRequest("the file is empty")
-        vault_ref = store.put_file(spooled)
-    received = IntakeFile(
-        file_id=secrets.token_hex(16),
-        report_id=report.id,
-        vault_ref=vault_ref,
-        md5=md5.hexdigest(),
-        sha1=sha1.hexdigest(),
-        size=size,
-        received_at=now or utcnow(),
+    _report_for(session, provider, report_id)
+    stored = store_received_bytes(chunks, store=store, max_bytes=max_bytes)
+    return attach_stored_file(
+        session=session, provider=provider, report_id=report_id, stored=stored, now=now
     )
+
+
+def check_report_open(*, session: Session, provider: IntakeProvider, report_id: str | int) -> int:
+    """The report's id if ``provider`` may still add to it, else the refusal ``/upload`` gives
+    (read only: the HTTP adapter checks before receiving a byte, outside any write)."""
+    return _report_for(session, provider, report_id, lock=False).id
+
+
+def attach_stored_file(
+    *,
+    session: Session,
+    provider: IntakeProvider,
+    report_id: str | int,
+    stored: StoredBytes,
+    now: datetime | None = None,
+) -> ReceivedFile:
+    """Record a file already sealed into the vault (:func:`store_received_bytes`) in an open
+    report, checked again here: the HTTP adapter stores the bytes between a read-only check
+    (:func:`check_report_open`) and this short write, so no write transaction waits on an
+    upload. A report finished or retracted meanwhile refuses it; its sealed bytes are then an
+    unreferenced vault object (content-addressed, never read)."""
+    report = _report_for(session, provider, report_id)
+    received = new_file_row(report_id=report.id, stored=stored, received_at=now or utcnow())
     session.add(received)
     session.flush()
-    log.info("clearinghouse report %s: file %s received (%d bytes)", report.id, received.id, size)
+    log.info(
+        "clearinghouse report %s: file %s received (%d bytes)", report.id, received.id, stored.size
+    )
     return ReceivedFile(
         report_id=report.id,
         file_id=received.file_id,
         md5=received.md5,
         sha1=received.sha1,
-        size=size,
+        size=stored.size,
     )
 
 
@@ -457,6 +581,7 @@ def report_files(*, session: Session, report_id: int) -> list[IntakeFile]:
 
 __all__ = [
     "DEFAULT_EXPIRY",
+    "IN_MEMORY_BYTES",
     "MAX_DOCUMENT_BYTES",
     "AlreadyFinished",
     "AlreadyRetracted",
@@ -466,18 +591,27 @@ __all__ = [
     "ProviderRefused",
     "ReceivedFile",
     "ResponseCode",
+    "StoredBytes",
     "ValidationFailed",
     "attach_file",
+    "attach_stored_file",
     "authenticate_provider",
     "check_provider_name",
+    "check_report_document",
+    "check_report_open",
+    "details_with_ids",
     "expire_unfinished",
     "finish_report",
     "list_providers",
+    "new_file_id",
+    "new_file_row",
     "open_report",
     "parse_untrusted_xml",
+    "prepare_file_details",
     "record_file_details",
     "register_provider",
     "report_files",
     "response_code_for",
     "retract_report",
+    "store_received_bytes",
 ]

@@ -4,7 +4,8 @@ Every reported person of every report is a node. Two nodes are linked when they 
 normalised identifier (:mod:`brightline.clearinghouse.identifiers`: email, E.164 phone, screen
 name on a service, ESP identifier at a provider, device id, payment handle, wallet address, a
 ``priorCTReports`` reference) or when both were seen at the same IP address within
-``ip_window`` of each other. Linked groups are the connected components (union-find), so the
+``ip_window`` of each other. Linked groups are the connected components (computed over the
+interned identifiers of :class:`~brightline.clearinghouse.columns.ReportColumns`), so the
 result does not depend on the order of the input; everything returned is sorted.
 
 Every link keeps its evidence: which identifier (kind, scope, normalised value) joined which
@@ -29,14 +30,18 @@ Guards against false links (the issue's bar is precision ≥ 0.99):
 from __future__ import annotations
 
 import ipaddress
-from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
-from brightline.clearinghouse._unionfind import UnionFind
-from brightline.clearinghouse.identifiers import Identifier, IdentifierKind, person_identifiers
+import numpy as np
+from numpy.typing import NDArray
+
+from brightline.clearinghouse._unionfind import component_labels
+from brightline.clearinghouse.columns import KIND_CODE, ReportColumns, datetime_of
+from brightline.clearinghouse.identifiers import Identifier, IdentifierKind
 from brightline.clearinghouse.model import IncomingReport
 from brightline.clearinghouse.networks import NetworkTable
 from brightline.errors import InvalidInput
@@ -48,6 +53,7 @@ __all__ = [
     "Linking",
     "LinkingConfig",
     "PersonRef",
+    "link_columns",
     "link_reports",
 ]
 
@@ -149,10 +155,6 @@ class Linking:
         return f"g{group}" if group is not None else f"p{report.report_id}\x1f{index}"
 
 
-def _ip_key(address: str) -> str:
-    return Identifier(IdentifierKind.IP_ADDRESS, "", address).key
-
-
 def link_reports(
     reports: Sequence[IncomingReport],
     config: LinkingConfig | None = None,
@@ -161,147 +163,214 @@ def link_reports(
 ) -> Linking:
     """Link the persons of ``reports`` (see the module docstring)."""
     config = config or LinkingConfig()
-    proxies = proxies or NetworkTable()
-    persons: list[PersonRef] = []
-    person_report: list[int] = []
-    providers: list[str] = []
-    members: dict[str, list[int]] = defaultdict(list)
-    sightings: dict[str, list[tuple[datetime, PersonRef, int]]] = defaultdict(list)
-    flagged_proxy: set[str] = set()
-    unusable: Counter[str] = Counter()
-    seen_reports: set[str] = set()
-    use_ip = IdentifierKind.IP_ADDRESS in config.kinds
-    for report_index, report in enumerate(reports):
-        if report.report_id in seen_reports:
-            raise InvalidInput("report ids must be unique (a report id appears twice)")
-        seen_reports.add(report.report_id)
-        providers.append(report.provider)
-        single = len(report.persons) == 1
-        for person_index, person in enumerate(report.persons):
-            node = len(persons)
-            ref = (report.report_id, person_index)
-            persons.append(ref)
-            person_report.append(report_index)
-            identifiers, dropped = person_identifiers(
-                report,
-                person,
-                default_region=config.default_phone_region,
-                own_report_key=single,
-            )
-            unusable["identifier"] += dropped
-            for identifier in identifiers:
-                if identifier.kind in config.kinds:
-                    members[identifier.key].append(node)
-            if not use_ip:
-                continue
-            for event in person.ip_events:
-                if event.at is None:
-                    unusable["ip_without_time"] += 1
-                    continue
-                key = _ip_key(event.ip)
-                sightings[key].append((event.at, ref, node))
-                if event.possible_proxy:
-                    flagged_proxy.add(key)
+    columns = ReportColumns.build(reports, default_phone_region=config.default_phone_region)
+    return link_columns(columns, config, proxies=proxies)
 
-    uf = UnionFind(len(persons))
+
+_EMPTY = np.zeros(0, dtype=np.int64)
+
+
+def link_columns(
+    columns: ReportColumns,
+    config: LinkingConfig | None = None,
+    *,
+    proxies: NetworkTable[str] | None = None,
+) -> Linking:
+    """:func:`link_reports` over columns (built with the same ``default_phone_region``)."""
+    config = config or LinkingConfig()
+    if not columns.has_identifiers:
+        raise InvalidInput("the columns were built without identifiers")
+    if columns.default_phone_region != config.default_phone_region:
+        raise InvalidInput("the columns were built for another default_phone_region")
+    proxies = proxies or NetworkTable()
+    people = columns.person_count
     cap = config.max_reports_per_identifier
+    sources: list[NDArray[np.int64]] = []
+    targets: list[NDArray[np.int64]] = []
     hubs: list[HubIdentifier] = []
     evidence: list[LinkEvidence] = []
     withheld: list[LinkEvidence] = []
 
-    def report_count(nodes: Sequence[int]) -> int:
-        return len({person_report[n] for n in nodes})
+    def refs(nodes: NDArray[np.int64]) -> tuple[PersonRef, ...]:
+        ordered = nodes[np.argsort(columns.person_rank[nodes], kind="stable")]
+        return tuple(columns.person_ref(n) for n in ordered.tolist())
 
-    for key, nodes in members.items():
-        if len(nodes) < 2:
-            continue
-        count = report_count(nodes)
-        identifier = Identifier.from_key(key)
-        if identifier.kind is IdentifierKind.PRIOR_REPORT and not any(
-            persons[n][0] == identifier.value for n in nodes
-        ):
-            continue  # the earlier report is not here, or has several persons: ambiguous
+    def join(nodes: NDArray[np.int64]) -> None:
+        sources.append(np.full(len(nodes) - 1, nodes[0], dtype=np.int64))
+        targets.append(nodes[1:])
+
+    occurrences, priors = _identifier_occurrences(columns, config)
+    for identifier, nodes, count in _shared(columns, occurrences, priors):
+        if identifier.kind is IdentifierKind.PRIOR_REPORT:
+            earlier = columns.index.get(identifier.value)
+            if earlier is None or not (columns.person_report[nodes] == earlier).any():
+                continue  # the earlier report is not here, or has several persons: ambiguous
         if count > cap:
             hubs.append(HubIdentifier(identifier, count))
             continue
-        uf.union_all(nodes)
-        evidence.append(LinkEvidence(identifier, tuple(sorted(persons[n] for n in nodes))))
+        join(nodes)
+        evidence.append(LinkEvidence(identifier, refs(nodes)))
 
-    for key, events in sightings.items():
-        nodes = [node for _, _, node in events]
-        if len({*nodes}) < 2:
-            continue
-        count = report_count(nodes)
-        identifier = Identifier.from_key(key)
-        if count > cap:
-            hubs.append(HubIdentifier(identifier, count))
-            continue
-        address = ipaddress.ip_address(identifier.value)
-        proxy = key in flagged_proxy or address in proxies
-        for run in _runs(sorted(events, key=lambda e: (e[0], e[1])), config.ip_window):
-            item = LinkEvidence(
-                identifier,
-                tuple(sorted({ref for _, ref, _ in run})),
-                first_at=run[0][0],
-                last_at=run[-1][0],
-                caution="proxy" if proxy else None,
-            )
-            if proxy and config.proxy_policy == "withhold":
-                withheld.append(item)
+    unusable: dict[str, int] = {}
+    if people:
+        unusable["identifier"] = columns.unusable_identifiers
+    if IdentifierKind.IP_ADDRESS in config.kinds:
+        if columns.ip_without_time:
+            unusable["ip_without_time"] = columns.ip_without_time
+        window = config.ip_window // timedelta(microseconds=1)
+        for address, rows in _shared_addresses(columns):
+            nodes = columns.ip_person[rows]
+            count = len(np.unique(columns.person_report[nodes]))
+            identifier = Identifier(IdentifierKind.IP_ADDRESS, "", address)
+            if count > cap:
+                hubs.append(HubIdentifier(identifier, count))
                 continue
-            uf.union_all([node for _, _, node in run])
-            evidence.append(item)
+            proxy = bool(columns.ip_proxy[rows].any()) or ipaddress.ip_address(address) in proxies
+            at = columns.ip_at[rows]
+            breaks = np.flatnonzero(np.diff(at) > window) + 1
+            for run in np.split(np.arange(len(rows)), breaks):
+                run_nodes = np.unique(nodes[run])
+                if len(run_nodes) < 2:
+                    continue
+                first, last = rows[run[0]], rows[run[-1]]
+                item = LinkEvidence(
+                    identifier,
+                    refs(run_nodes),
+                    first_at=datetime_of(columns.ip_at[first], columns.ip_offset[first]),
+                    last_at=datetime_of(columns.ip_at[last], columns.ip_offset[last]),
+                    caution="proxy" if proxy else None,
+                )
+                if proxy and config.proxy_policy == "withhold":
+                    withheld.append(item)
+                    continue
+                join(run_nodes)
+                evidence.append(item)
 
-    return _linking(persons, providers, person_report, uf, evidence, hubs, withheld, unusable)
+    labels = component_labels(
+        people,
+        np.concatenate(sources) if sources else _EMPTY,
+        np.concatenate(targets) if targets else _EMPTY,
+    )
+    return _linking(columns, labels, evidence, hubs, withheld, unusable)
 
 
-def _runs(
-    events: list[tuple[datetime, PersonRef, int]], window: timedelta
-) -> list[list[tuple[datetime, PersonRef, int]]]:
-    """Maximal chains of time-sorted events each within ``window`` of the previous one, keeping
-    only chains that hold two or more persons."""
-    runs: list[list[tuple[datetime, PersonRef, int]]] = []
-    current = [events[0]]
-    for event in events[1:]:
-        if event[0] - current[-1][0] <= window:
-            current.append(event)
-        else:
-            runs.append(current)
-            current = [event]
-    runs.append(current)
-    return [run for run in runs if len({ref for _, ref, _ in run}) > 1]
+def _identifier_occurrences(
+    columns: ReportColumns, config: LinkingConfig
+) -> tuple[NDArray[np.int64], list[Identifier]]:
+    """(identifier, person) pairs of the enabled kinds, distinct, sorted by identifier, with
+    ``priorCTReports`` references numbered after the interned identifiers; and the
+    ``Identifier`` of each prior reference number."""
+    people = max(1, columns.person_count)
+    kinds = np.asarray(sorted(KIND_CODE[k] for k in config.kinds), dtype=np.int64)
+    keep = np.isin(columns.identifier_kind[columns.occ_identifier], kinds)
+    keys = [columns.occ_identifier[keep] * people + columns.occ_person[keep]]
+    priors: list[Identifier] = []
+    if IdentifierKind.PRIOR_REPORT in config.kinds and len(columns.prior_person):
+        number: dict[str, int] = {}
+        codes = np.fromiter(
+            (number.setdefault(v, len(number)) for v in columns.prior_values),
+            dtype=np.int64,
+            count=len(columns.prior_values),
+        )
+        persons = [columns.prior_person]
+        owned = [codes]
+        # The earlier report's own person holds its id, when the report has exactly one.
+        for value, code in number.items():
+            earlier = columns.index.get(value)
+            if (
+                earlier is not None
+                and columns.person_start[earlier + 1] - columns.person_start[earlier] == 1
+            ):
+                persons.append(np.asarray([columns.person_start[earlier]], dtype=np.int64))
+                owned.append(np.asarray([code], dtype=np.int64))
+        offset = len(columns.identifier_keys)
+        keys.append((np.concatenate(owned) + offset) * people + np.concatenate(persons))
+        priors = [Identifier(IdentifierKind.PRIOR_REPORT, "", v) for v in number]
+    return np.unique(np.concatenate(keys)), priors
+
+
+def _shared(
+    columns: ReportColumns, occurrences: NDArray[np.int64], priors: list[Identifier]
+) -> Iterator[tuple[Identifier, NDArray[np.int64], int]]:
+    """Each identifier held by two or more persons: the persons and their number of reports."""
+    people = max(1, columns.person_count)
+    idents = occurrences // people
+    persons = occurrences % people
+    _, starts, counts = np.unique(idents, return_index=True, return_counts=True)
+    interned = len(columns.identifier_keys)
+    for start, count in zip(
+        starts[counts >= 2].tolist(), counts[counts >= 2].tolist(), strict=True
+    ):
+        nodes = persons[start : start + count]
+        code = int(idents[start])
+        identifier = (
+            Identifier.from_key(columns.identifier_keys[code])
+            if code < interned
+            else priors[code - interned]
+        )
+        yield identifier, nodes, len(np.unique(columns.person_report[nodes]))
+
+
+def _shared_addresses(columns: ReportColumns) -> Iterator[tuple[str, NDArray[np.int64]]]:
+    """Each address sighted for two or more persons: its sightings sorted by time, then person."""
+    people = max(1, columns.person_count)
+    pairs = np.unique(columns.ip_address * people + columns.ip_person)
+    per_address = np.bincount(pairs // people, minlength=len(columns.addresses))
+    shared = np.flatnonzero(per_address >= 2)
+    rows = np.flatnonzero(np.isin(columns.ip_address, shared))
+    rows = rows[
+        np.lexsort(
+            (
+                columns.person_rank[columns.ip_person[rows]],
+                columns.ip_at[rows],
+                columns.ip_address[rows],
+            )
+        )
+    ]
+    bounds = np.flatnonzero(np.diff(columns.ip_address[rows])) + 1
+    for group in np.split(rows, bounds) if len(rows) else []:
+        yield columns.addresses[int(columns.ip_address[group[0]])], group
 
 
 def _linking(
-    persons: list[PersonRef],
-    providers: list[str],
-    person_report: list[int],
-    uf: UnionFind,
+    columns: ReportColumns,
+    labels: NDArray[np.int64],
     evidence: list[LinkEvidence],
     hubs: list[HubIdentifier],
     withheld: list[LinkEvidence],
-    unusable: Counter[str],
+    unusable: dict[str, int],
 ) -> Linking:
     # Nodes are numbered in input order; sorting by person reference makes the result
     # independent of that order.
-    components = [sorted(nodes, key=lambda n: persons[n]) for nodes in uf.components(min_size=2)]
-    components.sort(key=lambda nodes: persons[nodes[0]])
+    sizes = np.bincount(labels, minlength=len(labels)) if len(labels) else labels
+    members = np.flatnonzero(sizes[labels] >= 2) if len(labels) else labels
+    rank = columns.person_rank
+    first = np.full(len(labels), np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(first, labels[members], rank[members])
+    order = members[np.lexsort((rank[members], first[labels[members]]))]
+    bounds = np.flatnonzero(np.diff(labels[order])) + 1
+    components = np.split(order, bounds) if len(order) else []
     by_person: dict[PersonRef, int] = {}
+    group_refs = []
     for index, nodes in enumerate(components):
-        for node in nodes:
-            by_person[persons[node]] = index
+        refs = tuple(columns.person_ref(n) for n in nodes.tolist())
+        group_refs.append(refs)
+        for ref in refs:
+            by_person[ref] = index
     group_evidence: dict[int, list[LinkEvidence]] = defaultdict(list)
     for item in evidence:
         group_evidence[by_person[item.persons[0]]].append(item)
     groups = []
+    providers = columns.providers
     for index, nodes in enumerate(components):
-        refs = tuple(persons[n] for n in nodes)
+        refs = group_refs[index]
+        reports = columns.person_report[nodes]
         groups.append(
             LinkedGroup(
                 group_id=index + 1,
                 persons=refs,
                 reports=tuple(sorted({r for r, _ in refs})),
-                providers=tuple(sorted({providers[person_report[n]] for n in nodes})),
+                providers=tuple(sorted({providers[p] for p in columns.provider[reports].tolist()})),
                 evidence=tuple(sorted(group_evidence[index], key=_evidence_order)),
             )
         )
@@ -310,7 +379,7 @@ def _linking(
         hubs=tuple(sorted(hubs, key=lambda h: h.identifier)),
         withheld=tuple(sorted(withheld, key=_evidence_order)),
         by_person=by_person,
-        unusable=dict(unusable),
+        unusable=unusable,
     )
 
 

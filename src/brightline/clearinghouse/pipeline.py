@@ -21,10 +21,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
-from brightline.clearinghouse.bundling import BundleConfig, Bundling, find_bundles
-from brightline.clearinghouse.clustering import ClusterConfig, Clustering, cluster_files
+from brightline.clearinghouse.bundling import BundleConfig, Bundling, bundle_columns
+from brightline.clearinghouse.clustering import ClusterConfig, Clustering, cluster_columns
+from brightline.clearinghouse.columns import ReportColumns
 from brightline.clearinghouse.known import KnownMaterialLookup, KnownStatus, mark_known
-from brightline.clearinghouse.linking import Linking, LinkingConfig, link_reports
+from brightline.clearinghouse.linking import Linking, LinkingConfig, link_columns
 from brightline.clearinghouse.model import IncomingReport
 from brightline.clearinghouse.networks import NetworkTable
 from brightline.clearinghouse.routing import Router, RoutingDecision
@@ -33,7 +34,8 @@ from brightline.clearinghouse.triage import (
     TriageConfig,
     TriageResult,
     default_triage_config,
-    extract_features,
+    feature_columns,
+    new_files_of,
     rank,
     triage,
 )
@@ -96,17 +98,27 @@ def analyse(
         return out
 
     known = None if lookup is None else timed("known", lambda: mark_known(reports, lookup))
-    clustering = timed("cluster", lambda: cluster_files(reports, config.clustering))
-    if proxies is None and router is not None:
-        proxies = router.proxies
-    linking = timed("link", lambda: link_reports(reports, config.linking, proxies=proxies))
-    bundling = timed("bundle", lambda: find_bundles(reports, clustering, linking, config.bundling))
-    features = timed(
-        "features",
-        lambda: extract_features(
-            reports, as_of=as_of, known=known, linking=linking, bundling=bundling
+    columns = timed(
+        "columns",
+        lambda: ReportColumns.build(
+            reports, default_phone_region=config.linking.default_phone_region
         ),
     )
+    clustering = timed("cluster", lambda: cluster_columns(columns, config.clustering))
+    if proxies is None and router is not None:
+        proxies = router.proxies
+    linking = timed("link", lambda: link_columns(columns, config.linking, proxies=proxies))
+    bundling = timed(
+        "bundle", lambda: bundle_columns(columns, clustering, linking, config.bundling)
+    )
+
+    def features_of() -> list[ReportFeatures]:
+        new = None if known is None else new_files_of(columns, known)
+        return feature_columns(
+            columns, as_of=as_of, new_files=new, linking=linking, bundling=bundling
+        ).to_list()
+
+    features = timed("features", features_of)
     results = timed("triage", lambda: triage(features, triage_config))
     routing: dict[str, RoutingDecision] = {}
     if router is not None:

@@ -33,7 +33,7 @@ import io
 import json
 import random
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -66,6 +66,7 @@ __all__ = [
     "SynthConfig",
     "SynthDataset",
     "generate",
+    "stream",
     "write_dataset",
 ]
 
@@ -285,11 +286,24 @@ class _Account:
     prior: list[str] = field(default_factory=list)
 
 
+_FRESH_CONTENT = 10_000_000
+"""Content numbers from here on are used once (new material): never cached."""
+
+
 class _Generator:
-    def __init__(self, config: SynthConfig) -> None:
+    def __init__(
+        self,
+        config: SynthConfig,
+        sink: Callable[[IncomingReport], object] | None = None,
+        *,
+        keep_materials: bool = True,
+    ) -> None:
         self.config = config
         self.rng = random.Random(config.seed)  # noqa: S311 - synthetic data, not security
         self.reports: list[IncomingReport] = []
+        self._sink = sink or self.reports.append
+        self._count = 0
+        self._keep_materials = keep_materials
         self.person_of: dict[PersonRef, str] = {}
         self.materials: dict[str, tuple[int, int]] = {}
         self._cache: dict[tuple[int, int], _Material] = {}
@@ -299,7 +313,7 @@ class _Generator:
         self._phones = 0
         self._ips = 0
         self._devices = 0
-        self._next_content = 10_000_000
+        self._next_content = _FRESH_CONTENT
         self.known_series = list(range(1_000_000, 1_000_000 + max(20, config.reports // 25)))
         self.offenders: dict[str, list[str]] = defaultdict(list)
         self.viral: dict[str, list[str]] = defaultdict(list)
@@ -397,10 +411,10 @@ class _Generator:
         key = (content, variant)
         found = self._cache.get(key)
         if found is None:
-            found = self._cache[key] = _material(
-                self.config.seed, content, variant, self.config.stand_ins
-            )
-        if used:
+            found = _material(self.config.seed, content, variant, self.config.stand_ins)
+            if content < _FRESH_CONTENT:
+                self._cache[key] = found
+        if used and self._keep_materials:
             self.materials[found.md5] = key
         return found
 
@@ -482,8 +496,9 @@ class _Generator:
         victims: tuple[Victim, ...] = (),
         batched: bool = False,
     ) -> str:
-        report_id = str(_REPORT_ID_BASE + len(self.reports) + 1)
-        self.reports.append(
+        self._count += 1
+        report_id = str(_REPORT_ID_BASE + self._count)
+        self._sink(
             IncomingReport(
                 report_id=report_id,
                 provider=self.provider_name(account.provider),
@@ -713,7 +728,7 @@ class _Generator:
             + ["enticement"] * planned["enticement"]
             + ["viral"] * planned["viral"]
         )
-        kinds += ["ordinary"] * max(0, n - len(self.reports) - len(kinds))
+        kinds += ["ordinary"] * max(0, n - self._count - len(kinds))
         self.rng.shuffle(kinds)
         contents = max(1, planned["viral"] // 60)
         for kind in kinds:
@@ -732,10 +747,23 @@ def generate(config: SynthConfig | None = None) -> SynthDataset:
     config = config or SynthConfig()
     g = _Generator(config)
     g.run()
+    return SynthDataset(config, tuple(g.reports), _truth(g), dict(g.materials))
+
+
+def stream(config: SynthConfig, sink: Callable[[IncomingReport], object]) -> GroundTruth:
+    """Generate the same reports as :func:`generate`, handing each to ``sink`` (in id order)
+    instead of keeping them: a million reports need not be in memory at once (benchmarks feed
+    them straight into :class:`~brightline.clearinghouse.columns.ColumnsBuilder`)."""
+    g = _Generator(config, sink, keep_materials=False)
+    g.run()
+    return _truth(g)
+
+
+def _truth(g: _Generator) -> GroundTruth:
     known = [g.material(content, used=False) for content in g.known_series]
-    truth = GroundTruth(
-        seed=config.seed,
-        as_of=config.as_of,
+    return GroundTruth(
+        seed=g.config.seed,
+        as_of=g.config.as_of,
         person_of=g.person_of,
         offenders={k: tuple(v) for k, v in g.offenders.items() if len(v) > 1},
         viral={k: tuple(v) for k, v in sorted(g.viral.items())},
@@ -746,7 +774,6 @@ def generate(config: SynthConfig | None = None) -> SynthDataset:
         known_md5=tuple(m.md5 for m in known),
         known_pdq=tuple(m.pdq for m in known),
     )
-    return SynthDataset(config, tuple(g.reports), truth, dict(g.materials))
 
 
 def _md5_files(dataset: SynthDataset) -> Iterator[tuple[str, bytes]]:

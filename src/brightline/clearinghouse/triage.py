@@ -22,8 +22,9 @@ says otherwise". Informational reports keep their score (they are still ranked a
 
 **Replay** (:func:`replay`) scores the same features under two configurations and lists the
 reports that change tier, with the contributions that changed: what a weight change would move,
-before it is adopted. Features hold no weights, so a replay over a million reports is a loop over
-tuples (seconds).
+before it is adopted. Features hold no weights, so re-scoring a million reports is a few array
+operations (:class:`FeatureColumns`, :func:`score_columns`, well under a second); only the reports
+that move are explained.
 
 Configuration files are TOML (``data/triage.toml`` is the shipped default; an operator passes
 their own path). See docs/clearinghouse.md for the format.
@@ -34,7 +35,6 @@ from __future__ import annotations
 import enum
 import math
 import tomllib
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -43,34 +43,43 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final
 
+import numpy as np
+from numpy.typing import NDArray
+
 from brightline.clearinghouse.bundling import Bundling
-from brightline.clearinghouse.known import KnownStatus
+from brightline.clearinghouse.columns import ANNOTATION_BIT, ReportColumns, micros
+from brightline.clearinghouse.known import KnownStatus, Novelty
 from brightline.clearinghouse.linking import Linking
 from brightline.clearinghouse.model import (
     FileAnnotation,
     IncidentType,
     IncomingReport,
-    ReportAnnotation,
 )
 from brightline.errors import InvalidInput
 
 __all__ = [
     "FEATURES",
+    "TIERS",
     "Contribution",
     "ContributionChange",
+    "FeatureColumns",
     "InformationalReason",
     "Replay",
     "ReportFeatures",
+    "Scores",
     "Tier",
     "TierMove",
     "TriageConfig",
     "TriageResult",
     "default_triage_config",
     "extract_features",
+    "feature_columns",
     "load_triage_config",
+    "new_files_of",
     "parse_triage_config",
     "rank",
     "replay",
+    "score_columns",
     "score_report",
     "triage",
 ]
@@ -321,6 +330,108 @@ class ReportFeatures:
     spam_only: bool
 
 
+class FeatureColumns:
+    """The features of many reports as arrays (one row per report, input order).
+
+    What :func:`score_columns` and :func:`replay` read: re-scoring a million reports under new
+    weights is a few array operations, and a report's :class:`ReportFeatures` (and with it its
+    explained :class:`TriageResult`) is made only when someone looks at it (:meth:`row`).
+    """
+
+    def __init__(
+        self,
+        *,
+        report_ids: Sequence[str],
+        incident_types: Sequence[IncidentType],
+        incident_type: NDArray[np.int64],
+        flags: Mapping[str, NDArray[np.bool_]],
+        new_files: NDArray[np.int64],
+        linked_reports: NDArray[np.int64],
+        youngest_victim_age: NDArray[np.int64],
+        incident_age_days: NDArray[np.float64],
+    ) -> None:
+        self.report_ids = report_ids
+        self.incident_types = list(incident_types)
+        self.incident_type = incident_type
+        self.flags = dict(flags)
+        self.new_files = new_files
+        self.linked_reports = linked_reports
+        self.youngest_victim_age = youngest_victim_age
+        """-1 where no victim's age is known."""
+        self.incident_age_days = incident_age_days
+
+    def __len__(self) -> int:
+        return len(self.report_ids)
+
+    def row(self, i: int) -> ReportFeatures:
+        f = self.flags
+        age = int(self.youngest_victim_age[i])
+        return ReportFeatures(
+            report_id=self.report_ids[i],
+            incident_type=self.incident_types[int(self.incident_type[i])],
+            escalation=bool(f["escalation"][i]),
+            infant=bool(f["infant"][i]),
+            prepubescent=bool(f["prepubescent"][i]),
+            new_files=int(self.new_files[i]),
+            physical_harm=bool(f["physical_harm"][i]),
+            sadistic=bool(f["sadistic"][i]),
+            sextortion=bool(f["sextortion"][i]),
+            youngest_victim_age=None if age < 0 else age,
+            parent_guardian=bool(f["parent_guardian"][i]),
+            linked_reports=int(self.linked_reports[i]),
+            incident_age_days=float(self.incident_age_days[i]),
+            has_files=bool(f["has_files"][i]),
+            fully_bundled=bool(f["fully_bundled"][i]),
+            locatable=bool(f["locatable"][i]),
+            spam_only=bool(f["spam_only"][i]),
+        )
+
+    def to_list(self) -> list[ReportFeatures]:
+        return [self.row(i) for i in range(len(self))]
+
+    @classmethod
+    def from_features(cls, features: Iterable[ReportFeatures]) -> FeatureColumns:
+        rows = list(features)
+        types: dict[IncidentType, int] = {}
+        n = len(rows)
+
+        def ints(values: Iterable[int]) -> NDArray[np.int64]:
+            return np.fromiter(values, dtype=np.int64, count=n)
+
+        return cls(
+            report_ids=[f.report_id for f in rows],
+            incident_type=ints(types.setdefault(f.incident_type, len(types)) for f in rows),
+            incident_types=list(types),
+            flags={
+                name: np.fromiter((getattr(f, name) for f in rows), dtype=bool, count=n)
+                for name in _FLAGS
+            },
+            new_files=ints(f.new_files for f in rows),
+            linked_reports=ints(f.linked_reports for f in rows),
+            youngest_victim_age=ints(
+                -1 if f.youngest_victim_age is None else f.youngest_victim_age for f in rows
+            ),
+            incident_age_days=np.fromiter(
+                (f.incident_age_days for f in rows), dtype=np.float64, count=n
+            ),
+        )
+
+
+_FLAGS: Final = (
+    "escalation",
+    "infant",
+    "prepubescent",
+    "physical_harm",
+    "sadistic",
+    "sextortion",
+    "parent_guardian",
+    "has_files",
+    "fully_bundled",
+    "locatable",
+    "spam_only",
+)
+
+
 def extract_features(
     reports: Iterable[IncomingReport],
     *,
@@ -332,40 +443,100 @@ def extract_features(
     """Features of each report, in input order. ``as_of`` is the triage time (for recency)."""
     if as_of.tzinfo is None:
         raise InvalidInput("as_of must be timezone-aware")
-    out = []
-    for report in reports:
-        annotations: set[FileAnnotation] = set()
-        prepubescent = False
-        for file in report.files:
-            annotations |= file.annotations
-            if file.classification is not None and file.classification.prepubescent:
-                prepubescent = True
-        ages = [v.age for v in report.victims if v.age is not None]
-        locatable = any(p.has_identifiers or p.estimated_location for p in report.persons) or any(
-            v.estimated_location for v in report.victims
-        )
-        age_seconds = (as_of - report.incident_at).total_seconds()
-        out.append(
-            ReportFeatures(
-                report_id=report.report_id,
-                incident_type=report.incident_type,
-                escalation=report.escalation is not None,
-                infant=FileAnnotation.INFANT in annotations,
-                prepubescent=prepubescent,
-                new_files=0 if known is None else known.new_files(report),
-                physical_harm=FileAnnotation.PHYSICAL_HARM in annotations,
-                sadistic=ReportAnnotation.SADISTIC_ONLINE_EXPLOITATION in report.report_annotations,
-                sextortion=ReportAnnotation.SEXTORTION in report.report_annotations,
-                youngest_victim_age=min(ages) if ages else None,
-                parent_guardian=any(p.parent_guardian_account for p in report.persons),
-                linked_reports=0 if linking is None else len(linking.linked_reports(report)),
-                incident_age_days=max(0.0, age_seconds / 86400.0),
-                has_files=bool(report.files),
-                fully_bundled=bundling is not None and bundling.fully_bundled(report),
-                locatable=locatable,
-                spam_only=report.report_annotations == {ReportAnnotation.SPAM},
-            )
-        )
+    columns = ReportColumns.build(reports, identifiers=False)
+    new = None if known is None else new_files_of(columns, known)
+    return feature_columns(
+        columns, as_of=as_of, new_files=new, linking=linking, bundling=bundling
+    ).to_list()
+
+
+def new_files_of(columns: ReportColumns, known: KnownStatus) -> NDArray[np.bool_]:
+    """Per file of ``columns``, whether ``known`` marked it new."""
+    return np.fromiter(
+        (
+            known.by_file.get(columns.file_ref(row)) is Novelty.NEW
+            for row in range(columns.file_count)
+        ),
+        dtype=bool,
+        count=columns.file_count,
+    )
+
+
+def feature_columns(
+    columns: ReportColumns,
+    *,
+    as_of: datetime,
+    new_files: NDArray[np.bool_] | None = None,
+    linking: Linking | None = None,
+    bundling: Bundling | None = None,
+) -> FeatureColumns:
+    """:func:`extract_features` over columns; ``new_files`` marks each file that is new."""
+    if as_of.tzinfo is None:
+        raise InvalidInput("as_of must be timezone-aware")
+    n = columns.report_count
+    per_report = columns.file_report
+
+    def any_file(mask: NDArray[np.bool_]) -> NDArray[np.bool_]:
+        return np.bincount(per_report[mask], minlength=n) > 0
+
+    annotations = columns.file_annotations
+    has_files = np.diff(columns.file_start) > 0
+    if bundling is None:
+        fully_bundled = np.zeros(n, dtype=bool)
+    else:
+        loose = columns.file_rows(bundling.by_file) < 0
+        fully_bundled = has_files & ~any_file(loose)
+    new = (
+        np.zeros(n, dtype=np.int64)
+        if new_files is None
+        else np.bincount(per_report[new_files], minlength=n).astype(np.int64)
+    )
+    age_us = (micros(as_of) - columns.incident_at).astype(np.float64)
+    return FeatureColumns(
+        report_ids=columns.report_ids,
+        incident_types=columns.incident_types,
+        incident_type=columns.incident_type,
+        flags={
+            "escalation": columns.escalation,
+            "infant": any_file((annotations & ANNOTATION_BIT[FileAnnotation.INFANT]) != 0),
+            "prepubescent": any_file(columns.prepubescent),
+            "physical_harm": any_file(
+                (annotations & ANNOTATION_BIT[FileAnnotation.PHYSICAL_HARM]) != 0
+            ),
+            "sadistic": columns.sadistic,
+            "sextortion": columns.sextortion,
+            "parent_guardian": columns.parent_guardian,
+            "has_files": has_files,
+            "fully_bundled": fully_bundled,
+            "locatable": columns.locatable,
+            "spam_only": columns.spam_only,
+        },
+        new_files=new,
+        linked_reports=_linked_reports(columns, linking),
+        youngest_victim_age=columns.youngest_age,
+        incident_age_days=np.maximum(0.0, age_us / 1e6 / 86400.0),
+    )
+
+
+def _linked_reports(columns: ReportColumns, linking: Linking | None) -> NDArray[np.int64]:
+    """Per report, how many other reports are linked to any of its persons."""
+    out = np.zeros(columns.report_count, dtype=np.int64)
+    if linking is None or not linking.by_person:
+        return out
+    group = columns.person_rows(linking.by_person)
+    linked = np.flatnonzero(group >= 0)
+    reports = columns.person_report[linked]
+    by_report: dict[int, set[int]] = {}
+    for report, g in zip(reports.tolist(), group[linked].tolist(), strict=True):
+        by_report.setdefault(report, set()).add(g)
+    for report, groups in by_report.items():
+        if len(groups) == 1:
+            (g,) = groups
+            out[report] = len(linking.groups[g].reports) - 1
+        else:
+            others = {r for g in groups for r in linking.groups[g].reports}
+            others.discard(columns.report_ids[report])
+            out[report] = len(others)
     return out
 
 
@@ -494,8 +665,92 @@ def score_report(features: ReportFeatures, config: TriageConfig) -> TriageResult
 
 
 def triage(features: Iterable[ReportFeatures], config: TriageConfig) -> list[TriageResult]:
-    """Score every report (input order)."""
+    """Score every report (input order), each with its explanation."""
     return [score_report(f, config) for f in features]
+
+
+TIERS: Final = (Tier.IMMEDIATE, Tier.HIGH, Tier.NORMAL, Tier.INFORMATIONAL)
+"""Tiers by their code in :attr:`Scores.tier`."""
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Scores and tiers of many reports as arrays (rows as in the :class:`FeatureColumns`).
+
+    The same rules as :func:`score_report`, applied to whole columns (a property test holds the
+    two to the same answer); :meth:`result` explains one report.
+    """
+
+    features: FeatureColumns
+    config: TriageConfig
+    score: NDArray[np.int64]
+    tier: NDArray[np.int8]
+    """Index into ``TIERS``: 0 immediate, 1 high, 2 normal, 3 informational."""
+
+    def tier_of(self, i: int) -> Tier:
+        return TIERS[int(self.tier[i])]
+
+    def result(self, i: int) -> TriageResult:
+        """The explained result of row ``i`` (made on demand)."""
+        return score_report(self.features.row(i), self.config)
+
+    def ranked(self) -> NDArray[np.int64]:
+        """Rows, most urgent first: by tier, then score (descending), then report id."""
+        ids = np.asarray(self.features.report_ids)
+        return np.lexsort((ids, -self.score, self.tier)).astype(np.int64)
+
+
+def _feature_points(features: FeatureColumns, config: TriageConfig) -> dict[str, NDArray[np.int64]]:
+    """Per feature (weights, incident type, recency), the points each report gets for it."""
+    w = config.weights
+    f = features.flags
+    n = len(features)
+    points: dict[str, NDArray[np.int64]] = {}
+    for name in ("escalation", "infant", "prepubescent", "physical_harm", "sadistic"):
+        points[name] = f[name] * w[name]
+    points["sextortion"] = f["sextortion"] * w["sextortion"]
+    for name, count in (
+        ("new_material", features.new_files),
+        ("linked_reports", features.linked_reports),
+    ):
+        points[name] = np.minimum(count, config.cap(name)) * w[name]
+    age = features.youngest_victim_age
+    points["young_victim"] = ((age >= 0) & (age <= config.young_victim_age)) * w["young_victim"]
+    points["parent_guardian"] = f["parent_guardian"] * w["parent_guardian"]
+    by_type = np.asarray(
+        [config.incident_types.get(t, 0) for t in features.incident_types] or [0], dtype=np.int64
+    )
+    points[INCIDENT_TYPE] = by_type[features.incident_type] if n else np.zeros(0, dtype=np.int64)
+    recency = np.zeros(n, dtype=np.int64)
+    for days, step in reversed(config.recency_steps):
+        recency = np.where(features.incident_age_days <= days, step, recency)
+    points[RECENCY] = recency
+    return {name: np.asarray(p, dtype=np.int64) for name, p in points.items()}
+
+
+def score_columns(features: FeatureColumns, config: TriageConfig) -> Scores:
+    """Score every report of ``features`` under ``config`` (arrays; no explanations made)."""
+    points = _feature_points(features, config)
+    n = len(features)
+    score = np.zeros(n, dtype=np.int64)
+    for p in points.values():
+        score += p
+    f = features.flags
+    informational_type = np.asarray(
+        [t in config.informational_incident_types for t in features.incident_types] or [False]
+    )
+    nexus = (
+        ~f["has_files"]
+        & ~f["escalation"]
+        & ((informational_type[features.incident_type] if n else f["spam_only"]) | f["spam_only"])
+    )
+    reasons = f["fully_bundled"] | nexus | ~f["locatable"]
+    overriding = np.zeros(n, dtype=bool)
+    for name in config.overrides:
+        overriding |= points[name] > 0
+    tier = np.where(score >= config.immediate_at, 0, np.where(score >= config.high_at, 1, 2))
+    tier = np.where(reasons & ~overriding, 3, tier).astype(np.int8)
+    return Scores(features=features, config=config, score=score, tier=tier)
 
 
 def rank(results: Iterable[TriageResult]) -> list[TriageResult]:
@@ -543,20 +798,32 @@ def _points(result: TriageResult) -> dict[str, int]:
 
 
 def replay(
-    reports: Sequence[ReportFeatures], old_config: TriageConfig, new_config: TriageConfig
+    reports: Sequence[ReportFeatures] | FeatureColumns,
+    old_config: TriageConfig,
+    new_config: TriageConfig,
 ) -> Replay:
-    """Score ``reports`` under both configurations; list every report that changes tier."""
+    """Score ``reports`` under both configurations; list every report that changes tier.
+
+    Scores and tiers are computed on arrays (:func:`score_columns`); only the reports that move
+    are explained, contribution by contribution.
+    """
+    columns = (
+        reports if isinstance(reports, FeatureColumns) else FeatureColumns.from_features(reports)
+    )
+    old_scores = score_columns(columns, old_config)
+    new_scores = score_columns(columns, new_config)
+    pairs, counts = np.unique(
+        old_scores.tier.astype(np.int64) * 4 + new_scores.tier, return_counts=True
+    )
+    transitions = {
+        (TIERS[int(p) // 4], TIERS[int(p) % 4]): int(c)
+        for p, c in zip(pairs.tolist(), counts.tolist(), strict=True)
+    }
     moves = []
-    changed = 0
-    transitions: Counter[tuple[Tier, Tier]] = Counter()
-    for features in reports:
+    for i in np.flatnonzero(old_scores.tier != new_scores.tier).tolist():
+        features = columns.row(i)
         old = score_report(features, old_config)
         new = score_report(features, new_config)
-        transitions[(old.tier, new.tier)] += 1
-        if old.score != new.score:
-            changed += 1
-        if old.tier is new.tier:
-            continue
         before, after = _points(old), _points(new)
         names = [n for n in (*FEATURES, INCIDENT_TYPE, RECENCY) if n in before or n in after]
         moves.append(
@@ -580,6 +847,6 @@ def replay(
         old_version=old_config.version,
         new_version=new_config.version,
         moves=tuple(moves),
-        score_changed=changed,
-        transitions=dict(transitions),
+        score_changed=int((old_scores.score != new_scores.score).sum()),
+        transitions=transitions,
     )

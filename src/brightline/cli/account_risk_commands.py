@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 import click
 
+from brightline.cli.context import CliContext
 from brightline.cli.json_lines import json_objects
 from brightline.errors import InvalidInput
 
@@ -37,6 +38,12 @@ def _scorer_options(function: Any) -> Any:
         type=_FILE,
         multiple=True,
         help="Term list (.txt or .csv), repeatable.",
+    )(function)
+    function = click.option(
+        "--bank",
+        "bank_names",
+        multiple=True,
+        help="A term list from the database, by name (repeatable).",
     )(function)
     function = click.option(
         "--tables",
@@ -60,9 +67,12 @@ def _scorer_options(function: Any) -> Any:
 @_scorer_options
 @click.option("--weights", "weights_path", type=_FILE, default=None, help="Weights (JSON).")
 @click.option("--top", type=click.IntRange(min=1), default=None, help="Only the N highest.")
+@click.pass_obj
 def score_accounts_command(
+    obj: CliContext,
     posts: Path,
     terms_paths: tuple[Path, ...],
+    bank_names: tuple[str, ...],
     tables_path: Path | None,
     confirmed_path: Path | None,
     weights_path: Path | None,
@@ -77,7 +87,7 @@ def score_accounts_command(
     from brightline.text.account_risk import RiskWeights
 
     weights = RiskWeights.load(weights_path) if weights_path is not None else None
-    scorer = _scorer(terms_paths, tables_path, weights)
+    scorer = _scorer(obj, terms_paths, bank_names, tables_path, weights)
     confirmed = _read_confirmed(confirmed_path) if confirmed_path is not None else set()
     started = time.perf_counter()
     with posts.open("rb") as stream:
@@ -111,9 +121,12 @@ def score_accounts_command(
     show_default=True,
     help="L2 penalty on the weights.",
 )
+@click.pass_obj
 def calibrate_command(
+    obj: CliContext,
     labelled: Path,
     terms_paths: tuple[Path, ...],
+    bank_names: tuple[str, ...],
     tables_path: Path | None,
     confirmed_path: Path | None,
     out_path: Path,
@@ -126,7 +139,7 @@ def calibrate_command(
     """
     from brightline.text.account_risk import fit_weights, ranking_auc, score_accounts
 
-    scorer = _scorer(terms_paths, tables_path, None)
+    scorer = _scorer(obj, terms_paths, bank_names, tables_path, None)
     confirmed = _read_confirmed(confirmed_path) if confirmed_path is not None else set()
     with labelled.open("rb") as stream:
         loaded, labels = _read_account_posts(stream, labelled=True)
@@ -146,12 +159,23 @@ def calibrate_command(
 
 
 def _scorer(
-    terms_paths: tuple[Path, ...], tables_path: Path | None, weights: Any
+    obj: CliContext,
+    terms_paths: tuple[Path, ...],
+    bank_names: tuple[str, ...],
+    tables_path: Path | None,
+    weights: Any,
 ) -> AccountRiskScorer:
     from brightline.text import MigrationExtractor, MigrationTables, TermList, TermMatcher
     from brightline.text.account_risk import AccountRiskScorer, RiskWeights
+    from brightline.text.term_banks import load_term_list
 
-    matcher = TermMatcher([TermList.load(path) for path in terms_paths]) if terms_paths else None
+    term_lists = [TermList.load(path) for path in terms_paths]
+    if bank_names:
+        with obj.transaction() as session:
+            term_lists.extend(
+                load_term_list(session=session, name=name) for name in dict.fromkeys(bank_names)
+            )
+    matcher = TermMatcher(term_lists) if term_lists else None
     tables = MigrationTables.load(tables_path) if tables_path is not None else None
     return AccountRiskScorer(
         matcher=matcher,

@@ -1,27 +1,49 @@
 """``brightline clearinghouse provider add|list`` and ``expire``: the intake's providers and
-housekeeping (the intake itself is ``brightline serve --role clearinghouse``)."""
+housekeeping (the intake itself is ``brightline serve --role clearinghouse``); ``analyse``
+(once, or every N seconds), ``runs``, ``queue``, ``feedback`` and ``investigator``."""
 
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
+from types import FrameType
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
-from brightline.clearinghouse.analysis_store import analyse_intake, analysis_queue, record_feedback
+from brightline.clearinghouse.analysis_models import RunTrigger
+from brightline.clearinghouse.analysis_store import (
+    AnalysisRun,
+    agencies,
+    analyse_intake,
+    analysis_due,
+    analysis_queue,
+    analysis_runs,
+    record_feedback,
+)
 from brightline.clearinghouse.intake import (
     DEFAULT_EXPIRY,
     expire_unfinished,
     list_providers,
     register_provider,
 )
+from brightline.clearinghouse.investigators import (
+    assign_agency,
+    list_assignments,
+    unassign_agency,
+)
+from brightline.clearinghouse.known import KnownMaterialLookup
+from brightline.clearinghouse.known_sources import AnyOf, bank_lookup, load_known_list
 from brightline.clearinghouse.networks import load_ip_regions, load_proxy_ranges
 from brightline.clearinghouse.routing import Router, demo_router, load_routing_config
 from brightline.clearinghouse.triage import load_triage_config
 from brightline.cli.context import CliContext
-from brightline.errors import InvalidInput
+from brightline.errors import InvalidInput, StorageError
 from brightline.storage.base import utcnow
 
 
@@ -111,12 +133,87 @@ def _as_of(value: str | None) -> datetime:
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
+def _echo_run(run: AnalysisRun) -> None:
+    click.echo(f"analysed {run.reports} reports (run {run.run_id}, weights {run.weights_version})")
+    for tier, count in run.tiers.items():
+        click.echo(f"{tier}\t{count}")
+    click.echo(f"referrals\t{run.referrals}")
+    for novelty, count in (run.files or {}).items():
+        click.echo(f"files {novelty}\t{count}")
+    if run.unreadable:
+        ids = " ".join(str(i) for i in run.unreadable)
+        click.echo(f"brightline: {len(run.unreadable)} reports could not be read: {ids}", err=True)
+
+
+class _Stop:
+    """Set by SIGINT or SIGTERM: a scheduled loop finishes the run in progress (its
+    transaction commits or rolls back whole) and exits 0 instead of dying half-way."""
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        self.requested = True
+
+
+def _sleep(seconds: float, stop: _Stop) -> None:
+    """Sleep in short steps so that a signal ends the wait promptly."""
+    deadline = time.monotonic() + seconds
+    while not stop.requested:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return
+        time.sleep(min(left, 0.5))
+
+
+def _run_every(seconds: int, one_pass: Callable[[], None]) -> None:
+    stop = _Stop()
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        first = True
+        while not stop.requested:
+            try:
+                one_pass()
+            except (StorageError, SQLAlchemyError) as exc:
+                if first:
+                    raise
+                # The database may be back next time; a scheduler that died here would not.
+                # The error's class only: a driver's message can quote the statement's values.
+                click.echo(f"brightline: analysis run failed ({type(exc).__name__})", err=True)
+            first = False
+            _sleep(seconds, stop)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    click.echo("stopped")
+
+
 @clearinghouse.command("analyse")
 @click.option("--as-of", help="Triage time, ISO 8601 with offset (default: now).")
 @click.option("--weights", type=_FILE, help="Triage weights TOML (default: the shipped one).")
 @click.option("--routing", type=_FILE, help="Routing config TOML (default: the demo agencies).")
 @click.option("--ip-regions", type=_FILE, help="IP ranges to regions CSV (with --routing).")
 @click.option("--proxies", type=_FILE, help="Proxy/VPN ranges (with --routing).")
+@click.option(
+    "--known-bank",
+    "known_banks",
+    multiple=True,
+    help="A local bank of known material (md5, sha1, PDQ within its threshold); repeatable.",
+)
+@click.option(
+    "--known-list",
+    "known_lists",
+    multiple=True,
+    type=_FILE,
+    help="A CSV of known material (header: md5, sha1, pdq, series); repeatable.",
+)
+@click.option(
+    "--every",
+    type=click.IntRange(min=1, max=7 * 24 * 3600),
+    help="Run every SECONDS until interrupted, skipping a run when no report finished since "
+    "the last one.",
+)
+@click.option("--by", "actor", default=lambda: os.environ.get("USER") or "cli", help="Who runs it.")
 @click.pass_obj
 def analyse_command(
     obj: CliContext,
@@ -125,22 +222,63 @@ def analyse_command(
     routing: Path | None,
     ip_regions: Path | None,
     proxies: Path | None,
+    known_banks: tuple[str, ...],
+    known_lists: tuple[Path, ...],
+    every: int | None,
+    actor: str,
 ) -> None:
     """Analyse every finished intake report and store the results; prints counts per tier.
 
-    Re-running replaces the previous results; agency feedback on referrals is kept.
+    Re-running replaces the previous results; agency feedback on referrals is kept. Without
+    --known-bank or --known-list every file is "unchecked". Every run is recorded (``runs``).
     """
+    if every is not None and as_of is not None:
+        raise InvalidInput("--as-of is fixed, so it cannot be used with --every")
     config = None if weights is None else load_triage_config(weights)
     router = _router(routing, ip_regions, proxies)
+    lists = [load_known_list(path) for path in known_lists]
+
+    def one_pass(trigger: RunTrigger, force: bool) -> None:
+        with obj.transaction() as session:
+            if not force and not analysis_due(session=session):
+                click.echo(f"{utcnow().isoformat(timespec='seconds')} nothing new: skipped")
+                return
+            lookups: list[KnownMaterialLookup] = list(lists)
+            lookups += [bank_lookup(session=session, name=name) for name in known_banks]
+            run = analyse_intake(
+                session=session,
+                as_of=_as_of(as_of),
+                router=router,
+                weights=config,
+                lookup=AnyOf(lookups) if lookups else None,
+                known_sources=len(lookups),
+                trigger=trigger,
+                triggered_by=actor,
+            )
+        _echo_run(run)
+
+    if every is None:
+        one_pass(RunTrigger.COMMAND, force=True)
+    else:
+        _run_every(every, lambda: one_pass(RunTrigger.SCHEDULE, force=False))
+
+
+@clearinghouse.command("runs")
+@click.option("--limit", type=click.IntRange(min=1, max=10_000), default=20, show_default=True)
+@click.pass_obj
+def runs_command(obj: CliContext, limit: int) -> None:
+    """The latest analysis runs, newest first: id, finished, trigger, by, reports, refused,
+    immediate/high/normal/informational, files known/new/unchecked, weights, seconds."""
     with obj.transaction() as session:
-        run = analyse_intake(session=session, as_of=_as_of(as_of), router=router, weights=config)
-    click.echo(f"analysed {run.reports} reports (weights {run.weights_version})")
-    for tier, count in run.tiers.items():
-        click.echo(f"{tier}\t{count}")
-    click.echo(f"referrals\t{run.referrals}")
-    if run.unreadable:
-        ids = " ".join(str(i) for i in run.unreadable)
-        click.echo(f"brightline: {len(run.unreadable)} reports could not be read: {ids}", err=True)
+        for run in analysis_runs(session=session, limit=limit):
+            took = (run.finished_at - run.started_at).total_seconds()
+            tiers = f"{run.immediate}/{run.high}/{run.normal}/{run.informational}"
+            files = f"{run.files_known}/{run.files_new}/{run.files_unchecked}"
+            click.echo(
+                f"{run.id}\t{run.finished_at.isoformat(timespec='seconds')}\t{run.trigger}\t"
+                f"{run.triggered_by}\t{run.reports}\t{run.refused}\t{tiers}\t{files}\t"
+                f"{run.weights_version}\t{took:.1f}"
+            )
 
 
 @clearinghouse.command("queue")
@@ -177,3 +315,67 @@ def feedback_command(
         )
         shown = f"{referral.id} {referral.status} {referral.closing_reason or '-'}"
     click.echo(f"recorded referral {shown}")
+
+
+@clearinghouse.group()
+def investigator() -> None:
+    """Which agencies' referrals each investigator account sees (none: an empty queue)."""
+
+
+def _known_agencies(obj: CliContext, routing: Path | None) -> set[str]:
+    config = (demo_router() if routing is None else Router(load_routing_config(routing))).config
+    known = {agency.agency_id for agency in config.agencies} | {config.national_queue}
+    with obj.transaction() as session:
+        known |= set(agencies(session=session))
+    return known
+
+
+@investigator.command("assign")
+@click.argument("username")
+@click.argument("agency")
+@click.option(
+    "--routing", type=_FILE, help="Routing config naming the agency (default: the demo agencies)."
+)
+@click.option("--by", "actor", default=lambda: os.environ.get("USER") or "cli", help="Who.")
+@click.pass_obj
+def assign_command(
+    obj: CliContext, username: str, agency: str, routing: Path | None, actor: str
+) -> None:
+    """Let investigator USERNAME see AGENCY's referrals (the agency must be in the routing
+    configuration or already have referrals)."""
+    known = _known_agencies(obj, routing)
+    with obj.transaction() as session:
+        added = assign_agency(
+            session=session, username=username, agency_id=agency, actor=actor, known_agencies=known
+        )
+    click.echo(f"{'assigned' if added else 'already assigned'} {agency} to {username.lower()}")
+
+
+@investigator.command("unassign")
+@click.argument("username")
+@click.argument("agency")
+@click.option("--by", "actor", default=lambda: os.environ.get("USER") or "cli", help="Who.")
+@click.pass_obj
+def unassign_command(obj: CliContext, username: str, agency: str, actor: str) -> None:
+    """Stop investigator USERNAME seeing AGENCY's referrals."""
+    with obj.transaction() as session:
+        removed = unassign_agency(session=session, username=username, agency_id=agency, actor=actor)
+    done = "unassigned" if removed else "was not assigned"
+    click.echo(f"{done} {agency} from {username.lower()}")
+
+
+@investigator.command("list")
+@click.argument("username", required=False)
+@click.pass_obj
+def investigators_command(obj: CliContext, username: str | None) -> None:
+    """One line per assignment: username, agency, assigned by, when."""
+    with obj.transaction() as session:
+        for one in list_assignments(session=session, username=username):
+            when = one.assigned_at.isoformat(timespec="seconds")
+            click.echo(f"{one.username}\t{one.agency_id}\t{one.assigned_by}\t{when}")
+
+
+# Bulk intake lives in a module of its own (``brightline clearinghouse import``).
+from brightline.cli.clearinghouse_import import import_command  # noqa: E402
+
+clearinghouse.add_command(import_command)

@@ -103,9 +103,36 @@ def demo(obj: CliContext, workdir: Path | None, banked: int, decoys: int) -> Non
         "http://127.0.0.1:8000/console",
         soft_wrap=True,
     )
+    _clearinghouse(console, obj)
     console.print("all images and videos are generated benign stand-ins, not real material")
     example = target / "to-scan" / "standin-000-rotate_90.jpg"
     console.print(
         f"try: BRIGHTLINE_HOME={obj.settings.home} brightline match {example} --pretty",
+        soft_wrap=True,
+    )
+
+
+def _clearinghouse(console: Console, obj: CliContext) -> None:
+    """The clearinghouse role: the sample report delivered to it, synthetic ones imported,
+    everything analysed (a few seconds)."""
+    from brightline.cli.demo_clearinghouse import run_clearinghouse_demo
+
+    settings = obj.settings
+    schema = settings.clearinghouse.schema_path or settings.reporter.schema_path
+    result = run_clearinghouse_demo(sessions=obj.sessions, settings=settings, schema_path=schema)
+    if result.skipped is not None:
+        console.print(f"clearinghouse: skipped ({result.skipped})")
+        return
+    if result.skipped_filing is not None:
+        console.print(f"clearinghouse: no sample report filed ({result.skipped_filing})")
+    tiers = ", ".join(f"{tier} {count}" for tier, count in result.tiers.items())
+    console.print(
+        f"clearinghouse: {result.filed} report filed by the platform, {result.delivered} "
+        f"delivered over HTTP to the intake, {result.imported} synthetic reports bulk-imported; "
+        f"{result.analysed} reports analysed ({tiers}) in {result.seconds:.1f}s",
+        soft_wrap=True,
+    )
+    console.print(
+        f"try: BRIGHTLINE_HOME={settings.home} brightline clearinghouse queue --limit 5",
         soft_wrap=True,
     )

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from brightline.cli.context import CliContext
 from brightline.cli.json_lines import json_objects
 from brightline.errors import InvalidInput
 
@@ -44,17 +45,32 @@ logger = logging.getLogger(__name__)
     help="Term list (.txt or .csv) of tags already known: left out of the candidates.",
 )
 @click.option(
+    "--bank",
+    "bank_name",
+    default=None,
+    help="A term list in the database: its terms are seeds and known tags.",
+)
+@click.option(
+    "--queue",
+    is_flag=True,
+    help="Put the top candidates in the --bank list's review queue instead of writing them.",
+)
+@click.option(
     "--top",
     default=50,
     show_default=True,
     type=click.IntRange(min=1),
-    help="Write at most this many candidates.",
+    help="Write (or queue) at most this many candidates.",
 )
+@click.pass_obj
 def discover(
+    obj: CliContext,
     posts: Path,
     seeds: tuple[str, ...],
     seed_list: Path | None,
     known_path: Path | None,
+    bank_name: str | None,
+    queue: bool,
     top: int,
 ) -> None:
     """Rank candidate variants of the seed tags in POSTS (JSON lines) for review.
@@ -64,25 +80,53 @@ def discover(
     from "text" when missing). Each output line is a candidate with its fused score, its rank in
     each method (cooccurrence, graph, spelling) and the evidence. A malformed line stops with
     exit code 2, naming the line; nothing is written, since the ranking needs every post.
+
+    With --bank NAME the list's terms are seeds and known tags; with --queue the candidates go
+    to that list's review queue (`brightline text candidates`) and one summary line is written:
+    tags rejected before, or already on the list, are not queued again.
     """
     from brightline.text import TermList
     from brightline.text.discovery import discover as run_discovery
+    from brightline.text.term_banks import decided_tags, queue_candidates, terms_at
 
+    if queue and bank_name is None:
+        raise InvalidInput("--queue needs --bank")
     all_seeds = list(seeds)
     if seed_list is not None:
         all_seeds.extend(_read_seed_list(seed_list))
-    if not all_seeds:
-        raise InvalidInput("give at least one --seed or a --seed-list")
     known: list[str] = []
+    if bank_name is not None:
+        with obj.transaction() as session:
+            _, rows = terms_at(session=session, list_name=bank_name)
+            all_seeds.extend(row.text for row in rows)
+            known.extend(row.text for row in rows)
+            known.extend(decided_tags(session=session, list_name=bank_name))
+    if not all_seeds:
+        raise InvalidInput("give at least one --seed, a --seed-list or a --bank with terms")
     if known_path is not None:
-        known = [term.text for term in TermList.load(known_path).terms]
+        known.extend(term.text for term in TermList.load(known_path).terms)
     started = time.perf_counter()
     with posts.open("rb") as stream:
         loaded = list(_read_posts(stream))
     result = run_discovery(loaded, all_seeds, known=known)
     out = sys.stdout
-    for candidate in result.candidates[:top]:
-        out.write(json.dumps(candidate_record(candidate), ensure_ascii=False) + "\n")
+    if queue and bank_name is not None:
+        with obj.transaction() as session:
+            queued = queue_candidates(
+                session=session, list_name=bank_name, candidates=result.candidates[:top]
+            )
+        summary = {
+            "list": queued.list_name,
+            "queued": queued.queued,
+            "refreshed": queued.refreshed,
+            "already_rejected": queued.already_rejected,
+            "already_decided": queued.already_decided,
+            "already_listed": queued.already_listed,
+        }
+        out.write(json.dumps(summary, ensure_ascii=False) + "\n")
+    else:
+        for candidate in result.candidates[:top]:
+            out.write(json.dumps(candidate_record(candidate), ensure_ascii=False) + "\n")
     logger.info(
         "text discover: %d posts, %d tags, %d of %d seeds found, %d candidates in %.2fs",
         result.posts,

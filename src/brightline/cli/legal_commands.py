@@ -18,7 +18,7 @@ import click
 from brightline.cli.context import CliContext
 from brightline.custody import custody_key
 from brightline.errors import InvalidInput
-from brightline.evidence.store import EvidenceStore
+from brightline.evidence.store import EvidenceStore, write_private_file
 from brightline.legal import (
     AttachmentUpload,
     IdentifierKind,
@@ -28,17 +28,23 @@ from brightline.legal import (
     LegalSettings,
     NamedAccount,
     NamedIdentifier,
+    ProductionRead,
     RequestStatus,
     RequestType,
     add_agency,
     add_note,
     add_officer,
     assign_request,
+    build_production,
+    deliver_production,
     due_escalations,
+    get_request,
     list_agencies,
     list_officers,
+    list_productions,
     list_requests,
     load_legal_settings,
+    open_production_for_download,
     renew_preservation,
     request_detail,
     resolve_flag,
@@ -59,6 +65,7 @@ from brightline.legal.accountability import (
 )
 from brightline.legal.models import Channel
 from brightline.legal.officers import agency_domains
+from brightline.legal.platform_hooks import legal_context
 
 
 def _default_actor() -> str:
@@ -78,7 +85,9 @@ _BY = click.option(
 
 
 def _context(obj: CliContext) -> LegalContext:
-    return LegalContext(settings=load_legal_settings(), custody_key=custody_key(obj.settings))
+    """Settings, the custody key and the hooks configured in the environment
+    (``BRIGHTLINE_LEGAL_SNAPSHOT_*``, ``BRIGHTLINE_LEGAL_EXPORT_*``, ``BRIGHTLINE_LEGAL_PAGER``)."""
+    return legal_context(load_legal_settings(), custody_key(obj.settings))
 
 
 def _one_line(text: str | None) -> str:
@@ -499,6 +508,8 @@ def request_show(obj: CliContext, request_id: int) -> None:
                 f"escalation\t{_when(escalation.recorded_at, settings)}\t{escalation.name} on "
                 f"{escalation.deadline} due {_when(escalation.due_at, settings)}"
             )
+        for produced in list_productions(session=session, request_id=request_id):
+            lines.append(_production_line(produced, settings))
         for note in detail.notes:
             lines.append(
                 f"note #{note.id}\t{_when(note.at, settings)}\t{_one_line(note.author)}: "
@@ -701,3 +712,107 @@ def transparency(obj: CliContext, period: str, csv_path: Path | None) -> None:
         with csv_path.open("w", encoding="utf-8", newline="") as out:
             written = write_transparency_csv(report, out)
         click.echo(f"wrote {written} row(s) to {_one_line(str(csv_path))}")
+
+
+# -- productions ------------------------------------------------------------------------------
+
+
+@legal.group("production")
+def production() -> None:
+    """Productions: packages of vault evidence and platform exports answering a request."""
+
+
+def _production_line(item: ProductionRead, settings: LegalSettings) -> str:
+    state = "complete" if item.complete else "partial"
+    return (
+        f"production {item.id} of request {item.request_id}: {item.status.value}, {state}, "
+        f"{item.vault_members} vault + {item.platform_members} platform file(s), export "
+        f"{item.export.value}, built {_when(item.built_at, settings)}, delivered "
+        f"{_when(item.delivered_at, settings)}, {item.downloads} download(s), manifest "
+        f"{item.manifest_sha256}"
+    )
+
+
+@production.command("build")
+@click.argument("request_id", type=int)
+@_BY
+@click.pass_obj
+def production_build(obj: CliContext, request_id: int, actor: str) -> None:
+    """Build a production for REQUEST_ID (a verified request moves to in_progress)."""
+    context = _context(obj)
+    store = EvidenceStore.from_settings(obj.settings)
+    with obj.transaction() as session:
+        built = build_production(
+            session=session, context=context, store=store, request_id=request_id, actor=actor
+        )
+        click.echo(_production_line(built, context.settings))
+
+
+@production.command("deliver")
+@click.argument("production_id", type=int)
+@click.option(
+    "--rolling",
+    is_flag=True,
+    help="More productions will follow: keep the request open (default: close it as produced "
+    "or partially_produced).",
+)
+@_BY
+@click.pass_obj
+def production_deliver(obj: CliContext, production_id: int, rolling: bool, actor: str) -> None:
+    """Make PRODUCTION_ID available to the requesting agency in the portal."""
+    context = _context(obj)
+    with obj.transaction() as session:
+        delivered = deliver_production(
+            session=session,
+            context=context,
+            production_id=production_id,
+            actor=actor,
+            final=not rolling,
+        )
+        status = get_request(session=session, request_id=delivered.request_id).status
+        click.echo(f"{_production_line(delivered, context.settings)}; request {status}")
+
+
+@production.command("list")
+@click.argument("request_id", type=int)
+@click.pass_obj
+def production_list(obj: CliContext, request_id: int) -> None:
+    """The productions of REQUEST_ID, oldest first."""
+    settings = load_legal_settings()
+    with obj.transaction() as session:
+        found = list_productions(session=session, request_id=request_id)
+    if not found:
+        click.echo(f"request {request_id}: no productions")
+    for item in found:
+        click.echo(_production_line(item, settings))
+
+
+@production.command("download")
+@click.argument("production_id", type=int)
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the package (a new file, owner-only).",
+)
+@_BY
+@click.pass_obj
+def production_download(obj: CliContext, production_id: int, out: Path, actor: str) -> None:
+    """Write PRODUCTION_ID's package to --out (recorded in the chain of custody)."""
+    if out.exists():
+        raise InvalidInput(f"{_one_line(str(out))} already exists")
+    context = _context(obj)
+    store = EvidenceStore.from_settings(obj.settings)
+    with obj.transaction() as session:
+        _name, data = open_production_for_download(
+            session=session,
+            context=context,
+            store=store,
+            production_id=production_id,
+            agency_id=None,
+            officer_id=None,
+            actor=actor,
+        )
+        write_private_file(out, lambda: [data])
+    click.echo(f"production {production_id}: {len(data)} bytes written to {_one_line(str(out))}")

@@ -101,6 +101,9 @@ def _register_commands() -> None:
     cli.add_command(evidence_commands.evidence)
     cli.add_command(evidence_commands.keys)
     cli.add_command(legal_commands.legal)
+    from brightline.cli import portal_commands  # `brightline legal portal …` (its own module)
+
+    legal_commands.legal.add_command(portal_commands.portal)
     cli.add_command(text_commands.text)
     cli.add_command(synth_commands.synth)
     cli.add_command(clearinghouse_commands.clearinghouse)

@@ -2,8 +2,9 @@
 
 Writes ``reports.jsonl`` (one :class:`~brightline.clearinghouse.IncomingReport` a line),
 ``truth.json`` (who is who: planted offenders, viral content, urgent cases, the known bank's
-hashes) and optionally CyberTipline XML (``xml/``) and stand-in files (``files/``). The same seed
-always writes the same data.
+hashes) and optionally CyberTipline XML (``xml/``), stand-in files (``files/``) and directories
+for ``brightline clearinghouse import`` (``cybertip/<provider>/``). The same seed always writes
+the same data.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from brightline.clearinghouse.bulk_layout import write_cybertip_directories
 from brightline.clearinghouse.synth import SynthConfig, generate, write_dataset
 
 
@@ -81,6 +83,12 @@ from brightline.clearinghouse.synth import SynthConfig, generate, write_dataset
     "--files", "write_files", is_flag=True, help="Also write the stand-in files (named by MD5)."
 )
 @click.option(
+    "--cybertip-dir",
+    is_flag=True,
+    help="Also write cybertip/<provider>/ directories for `brightline clearinghouse import` "
+    "(implies --files).",
+)
+@click.option(
     "--images",
     is_flag=True,
     help="Stand-in files are generated noise images (slow) instead of random bytes.",
@@ -97,6 +105,7 @@ def synth(
     hub_share: float,
     write_xml: bool,
     write_files: bool,
+    cybertip_dir: bool,
     images: bool,
 ) -> None:
     """Generate a synthetic clearinghouse dataset into DIRECTORY.
@@ -119,7 +128,9 @@ def synth(
             stand_ins="images" if images else "bytes",
         )
     )
-    written = write_dataset(dataset, directory, xml=write_xml, files=write_files)
+    written = write_dataset(dataset, directory, xml=write_xml, files=write_files or cybertip_dir)
+    if cybertip_dir:
+        written["xml"] += write_cybertip_directories(dataset, directory)
     truth = dataset.truth
     click.echo(
         f"wrote {written['reports']} reports ({len(truth.offenders)} planted offenders, "

@@ -19,8 +19,11 @@ from typing import TYPE_CHECKING, Any, TextIO
 import click
 
 from brightline.cli.account_risk_commands import calibrate_command, score_accounts_command
+from brightline.cli.context import CliContext
 from brightline.cli.discover_command import discover
 from brightline.cli.json_lines import json_objects
+from brightline.cli.term_bank_commands import bank, candidates
+from brightline.cli.text_case_commands import open_cases_command
 from brightline.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -42,6 +45,9 @@ def text() -> None:
 text.add_command(discover)
 text.add_command(score_accounts_command)
 text.add_command(calibrate_command)
+text.add_command(open_cases_command)
+text.add_command(bank)
+text.add_command(candidates)
 
 
 @text.command("scan")
@@ -57,6 +63,12 @@ text.add_command(calibrate_command)
     "--list-name", default=None, help="Name of the term list in the output (default: file stem)."
 )
 @click.option(
+    "--bank",
+    "bank_names",
+    multiple=True,
+    help="A term list from the database, by name (repeatable; with or without --terms).",
+)
+@click.option(
     "--tables",
     "tables_path",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -70,10 +82,13 @@ text.add_command(calibrate_command)
     help="Region (e.g. GB) for phone numbers written without a country code.",
 )
 @click.option("--no-extract", is_flag=True, help="Term hits only: no migration extractors.")
+@click.pass_obj
 def scan(
+    obj: CliContext,
     posts: Path,
     terms_path: Path | None,
     list_name: str | None,
+    bank_names: tuple[str, ...],
     tables_path: Path | None,
     replace_tables: bool,
     phone_region: str | None,
@@ -88,14 +103,21 @@ def scan(
     """
     # Imported here: the matcher's dependencies load only for the command that needs them.
     from brightline.text import MigrationExtractor, MigrationTables, TermList, TermMatcher
+    from brightline.text.term_banks import load_term_list
 
-    if terms_path is None and no_extract:
-        raise InvalidInput("nothing to do: give --terms, or leave out --no-extract")
+    if terms_path is None and not bank_names and no_extract:
+        raise InvalidInput("nothing to do: give --terms or --bank, or leave out --no-extract")
     if replace_tables and tables_path is None:
         raise InvalidInput("--replace-tables needs --tables")
-    matcher = None
+    term_lists: list[TermList] = []
     if terms_path is not None:
-        matcher = TermMatcher([TermList.load(terms_path, name=list_name)])
+        term_lists.append(TermList.load(terms_path, name=list_name))
+    if bank_names:
+        with obj.transaction() as session:
+            term_lists.extend(
+                load_term_list(session=session, name=name) for name in dict.fromkeys(bank_names)
+            )
+    matcher = TermMatcher(term_lists) if term_lists else None
     extractor = None
     if not no_extract:
         tables = (

@@ -27,6 +27,7 @@ from brightline.review.models import Subject
 from brightline.settings import Settings
 from brightline.signals import HashedContent, HashingLimits, hash_content
 from brightline.signals.registry import SignalTypeRegistry
+from brightline.storage.base import utcnow
 
 DEMO_SERVICE = "demo-service"
 DEMO_ACCOUNTS = (
@@ -127,6 +128,7 @@ def seed_console(
                     pdq=digests.get("pdq"),
                     media_type=content.media_type or "application/octet-stream",
                     media_ref=evidence.put(data),
+                    uploaded_at=utcnow(),
                 ),
                 events=events,
             )

@@ -29,6 +29,8 @@ class EventType(enum.StrEnum):
 
     MATCH = "match"
     ENTRY_QUARANTINED = "entry.quarantined"
+    LEGAL_PAGE = "legal.page"
+    """An emergency legal request pages the on-call role (brightline.legal.platform_hooks)."""
 
 
 class DeliveryStatus(enum.StrEnum):

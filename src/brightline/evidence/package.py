@@ -46,6 +46,16 @@ PACKAGE_FORMAT = "brightline.production-package/1"
 MANIFEST = "manifest.json"
 CUSTODY = "custody.jsonl"
 _MEMBER = re.compile(r"(report\.xml|case-record\.json|files/item-[0-9]+-[0-9a-f]{64}\.bin)")
+LEGAL_PACKAGE_FORMAT = "brightline.legal-production/1"
+"""A legal request's production (:mod:`brightline.legal.productions`): several accounts, each
+with its reports' preserved evidence and what the platform exported; same manifest, same
+custody extract, same verification."""
+_LEGAL_MEMBER = re.compile(
+    r"accounts/[0-9]+/(reports/[0-9]+/(report\.xml|case-record\.json"
+    r"|files/item-[0-9]+-[0-9a-f]{64}\.bin)|platform/[a-z0-9_]{1,40}-[0-9a-f]{64}\.(bin|json|txt|csv))"
+)
+_MEMBER_NAMES = {PACKAGE_FORMAT: _MEMBER, LEGAL_PACKAGE_FORMAT: _LEGAL_MEMBER}
+_NAMED_DIGEST = re.compile(r"-([0-9a-f]{64})\.[a-z]+")
 _MAX_MEMBERS = 100_000
 
 
@@ -115,22 +125,11 @@ def build_package(
                     "report_xml": "report.xml",
                     "case_record": "case-record.json",
                 }.get(role, f"files/item-{item_id}-{digest}.bin")
-                compression = zipfile.ZIP_STORED if role == "media" else zipfile.ZIP_DEFLATED
-                seen = hashlib.sha256()
-                size = [0]
-                info = zipfile.ZipInfo(name, date_time=when.timetuple()[:6])
-                info.compress_type = compression
-                with package.open(info, "w", force_zip64=True) as member:
-                    for chunk in _iter_hashed(store.iter_chunks(ref), seen, size):
-                        member.write(chunk)
+                sha256, size = add_vault_member(
+                    package, store, ref, name, when=when, stored=role == "media"
+                )
                 members.append(
-                    {
-                        "path": name,
-                        "sha256": seen.hexdigest(),
-                        "size": size[0],
-                        "ref": ref,
-                        "role": role,
-                    }
+                    {"path": name, "sha256": sha256, "size": size, "ref": ref, "role": role}
                 )
             manifest = json.dumps(
                 {
@@ -157,13 +156,8 @@ def build_package(
                     details={"manifest_sha256": manifest_sha256, "path": str(entry["path"])},
                     now=when,
                 )
-            session.flush()
-            extract = custody_entries(session=session, object_refs=[str(m["ref"]) for m in members])
-            package.writestr(MANIFEST, manifest, compress_type=zipfile.ZIP_DEFLATED)
-            package.writestr(
-                CUSTODY,
-                "".join(json.dumps(e.to_json(), sort_keys=True) + "\n" for e in extract),
-                compress_type=zipfile.ZIP_DEFLATED,
+            extract = write_manifest_and_extract(
+                session, package, manifest, [str(m["ref"]) for m in members]
             )
     except BaseException:
         out.unlink(missing_ok=True)
@@ -171,6 +165,45 @@ def build_package(
     return PackageSummary(
         out, report_id, sum(m["role"] == "media" for m in members), manifest_sha256, len(extract)
     )
+
+
+def add_vault_member(
+    package: zipfile.ZipFile,
+    store: EvidenceStore,
+    ref: str,
+    name: str,
+    *,
+    when: datetime,
+    stored: bool,
+) -> tuple[str, int]:
+    """Stream one vault object into the zip as ``name``; its SHA-256 and size as written.
+
+    ``stored`` members (media) are not compressed: they rarely shrink and stay seekable.
+    """
+    seen = hashlib.sha256()
+    size = [0]
+    info = zipfile.ZipInfo(name, date_time=when.timetuple()[:6])
+    info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
+    with package.open(info, "w", force_zip64=True) as member:
+        for chunk in _iter_hashed(store.iter_chunks(ref), seen, size):
+            member.write(chunk)
+    return seen.hexdigest(), size[0]
+
+
+def write_manifest_and_extract(
+    session: Session, package: zipfile.ZipFile, manifest: bytes, refs: list[str]
+) -> list[CustodyEntry]:
+    """Write ``manifest.json`` and the custody extract of ``refs`` (after the caller recorded
+    the ``exported`` entries naming the manifest's SHA-256); the entries written."""
+    session.flush()
+    extract = custody_entries(session=session, object_refs=refs)
+    package.writestr(MANIFEST, manifest, compress_type=zipfile.ZIP_DEFLATED)
+    package.writestr(
+        CUSTODY,
+        "".join(json.dumps(e.to_json(), sort_keys=True) + "\n" for e in extract),
+        compress_type=zipfile.ZIP_DEFLATED,
+    )
+    return extract
 
 
 # -- verification ----------------------------------------------------------------------------
@@ -206,7 +239,8 @@ def verify_package(path: Path) -> PackageCheck:
         try:
             manifest = json.loads(manifest_bytes)
             listed = {str(m["path"]): m for m in manifest["members"]}
-            if manifest.get("format") != PACKAGE_FORMAT:
+            member_names = _MEMBER_NAMES.get(manifest.get("format"), _MEMBER)
+            if manifest.get("format") not in _MEMBER_NAMES:
                 check.fail(f"unknown package format {manifest.get('format')!r}")
         except (ValueError, KeyError, TypeError):
             raise InvalidInput("the package's manifest.json is malformed") from None
@@ -217,7 +251,7 @@ def verify_package(path: Path) -> PackageCheck:
                 check.fail(f"{name}: not in the manifest")
         for name, entry in sorted(listed.items()):
             check.members += 1
-            if not _MEMBER.fullmatch(name) or name not in names:
+            if not member_names.fullmatch(name) or name not in names:
                 check.fail(f"{name}: listed in the manifest but missing")
                 continue
             seen = hashlib.sha256()
@@ -230,7 +264,8 @@ def verify_package(path: Path) -> PackageCheck:
                 seen.hexdigest(), str(entry.get("sha256"))
             ) or size != entry.get("size"):
                 check.fail(f"{name}: does not match its manifest digest")
-            if name.startswith("files/") and not name.endswith(f"-{seen.hexdigest()}.bin"):
+            named = _NAMED_DIGEST.search(name)
+            if named is not None and named.group(1) != seen.hexdigest():
                 check.fail(f"{name}: content does not match the digest in its name")
         _check_custody(package.read(CUSTODY), listed, check)
     return check

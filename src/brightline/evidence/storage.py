@@ -10,10 +10,12 @@ starts with a hex digest, e.g. ``objects/<hex>`` and ``keys/<hex>.<data key id>`
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import re
 import secrets
-from collections.abc import Iterable, Iterator
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -62,6 +64,9 @@ class LocalDirectoryStorage:
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
+        self._pending: dict[Path, Path] | None = None
+        """Target → temporary file while :meth:`deferred_sync` is open, else None."""
+        self._made: set[Path] = set()
 
     def __repr__(self) -> str:
         return f"LocalDirectoryStorage({str(self.directory)!r})"
@@ -72,16 +77,24 @@ class LocalDirectoryStorage:
 
     def write(self, name: str, chunks: Iterable[bytes]) -> None:
         target = self.path(name)
-        self._make_dirs(target.parent)
+        if self._pending is None or target.parent not in self._made:
+            self._make_dirs(target.parent)
         temporary = target.parent / f".tmp-{secrets.token_hex(8)}"
         try:
             descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except OSError as exc:
             raise StorageError(f"cannot write to the evidence vault: {exc.strerror}") from None
+        kept = False
         try:
             with os.fdopen(descriptor, "wb") as out:
                 for chunk in chunks:
                     out.write(chunk)
+                if self._pending is not None:
+                    # Made durable and renamed into place when the deferred batch ends.
+                    self._forget_pending(target)
+                    self._pending[target] = temporary
+                    kept = True
+                    return
                 out.flush()
                 os.fsync(out.fileno())
             os.replace(temporary, target)
@@ -89,8 +102,55 @@ class LocalDirectoryStorage:
         except OSError as exc:
             raise StorageError(f"cannot write to the evidence vault: {exc.strerror}") from None
         finally:
+            if not kept:
+                with contextlib.suppress(FileNotFoundError):
+                    temporary.unlink()
+
+    def _forget_pending(self, target: Path) -> None:
+        if self._pending is not None and target in self._pending:
             with contextlib.suppress(FileNotFoundError):
-                temporary.unlink()
+                self._pending.pop(target).unlink()
+
+    @contextlib.contextmanager
+    def deferred_sync(self) -> Iterator[None]:
+        """Writes inside this block cost no ``fsync`` each; they become durable together.
+
+        Each write goes to its temporary file as usual but is neither synced nor renamed. When
+        the block ends without an exception, every temporary file is made durable at once
+        (``syncfs`` on Linux, else an ``fsync`` each), then all are renamed into place, then the
+        renames are made durable the same way. A crash before the end leaves only temporary
+        files (never listed, never read, and never trusted by :meth:`exists`); a crash during
+        the renames leaves objects whose content was already durable. So the guarantee of
+        :meth:`write` holds for the batch as a whole: an object is either absent or complete.
+        An exception in the block removes its temporary files. Until the block ends a written
+        object can be tested with :meth:`exists` but not read. Bulk imports use it
+        (``brightline clearinghouse import``), which commit their database rows only after it.
+        """
+        if self._pending is not None:
+            raise RuntimeError("deferred_sync blocks do not nest")
+        self._pending = {}
+        try:
+            yield
+        except BaseException:
+            for temporary in self._pending.values():
+                with contextlib.suppress(FileNotFoundError):
+                    temporary.unlink()
+            raise
+        finally:
+            pending, self._pending = self._pending, None
+            self._made.clear()
+        if not pending:
+            return
+        try:
+            _make_durable(self.directory, list(pending.values()))
+            for target, temporary in pending.items():
+                os.replace(temporary, target)
+            _make_durable(self.directory, sorted({target.parent for target in pending}))
+        except OSError as exc:
+            for temporary in pending.values():
+                with contextlib.suppress(FileNotFoundError):
+                    temporary.unlink()
+            raise StorageError(f"cannot write to the evidence vault: {exc.strerror}") from None
 
     def open(self, name: str) -> BinaryIO:
         try:
@@ -101,7 +161,8 @@ class LocalDirectoryStorage:
             raise StorageError(f"cannot read the evidence vault: {exc.strerror}") from None
 
     def exists(self, name: str) -> bool:
-        return self.path(name).is_file()
+        path = self.path(name)
+        return (self._pending is not None and path in self._pending) or path.is_file()
 
     def delete(self, name: str) -> bool:
         path = self.path(name)
@@ -135,11 +196,17 @@ class LocalDirectoryStorage:
 
     def _make_dirs(self, directory: Path) -> None:
         """Create the vault and shard directories owner-only (0700), whatever the umask."""
+        # Inside a deferred batch, directories made (or found) once are remembered.
+        made = self._made if self._pending is not None else set()
         try:
-            self.directory.parent.mkdir(parents=True, exist_ok=True)
+            if self.directory not in made:
+                self.directory.parent.mkdir(parents=True, exist_ok=True)
             for relative in reversed(directory.relative_to(self.directory).parents):
-                private_dir(self.directory / relative)
+                if (self.directory / relative) not in made:
+                    private_dir(self.directory / relative)
+                    made.add(self.directory / relative)
             private_dir(directory)
+            made.add(directory)
         except OSError as exc:
             raise StorageError(f"cannot create the evidence vault: {exc.strerror}") from None
 
@@ -160,3 +227,37 @@ def fsync_directory(directory: Path) -> None:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
+
+
+def _syncfs() -> Callable[[int], int] | None:
+    """Linux's ``syncfs(2)`` (one call flushes a whole file system), or None elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        function: Callable[[int], int] = libc.syncfs
+    except (OSError, AttributeError):
+        return None
+    return function
+
+
+def _make_durable(directory: Path, paths: Sequence[Path]) -> None:
+    """Flush ``paths`` (files or directories inside ``directory``) to stable storage.
+
+    One ``syncfs`` of the vault's file system when the platform has it (milliseconds for a
+    whole batch, against about a millisecond per ``fsync``), else an ``fsync`` of each.
+    """
+    syncfs = _syncfs()
+    if syncfs is not None:
+        descriptor = os.open(directory, os.O_RDONLY)
+        try:
+            if syncfs(descriptor) == 0:
+                return
+        finally:
+            os.close(descriptor)
+    for path in paths:
+        descriptor = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)

@@ -34,7 +34,7 @@ from brightline.settings import Settings, load_settings
 from brightline.signals import HashingLimits, default_registry
 from brightline.storage import create_engine_for, session_factory, upgrade_database
 from brightline.storage.migrate import schema_is_current
-from brightline.web import console_router
+from brightline.web import console_router, portal_router
 
 log = logging.getLogger(__name__)
 
@@ -141,6 +141,7 @@ def create_app(settings: Settings) -> FastAPI:
         app.include_router(module.router)
     app.include_router(text_router_for(settings))
     app.include_router(console_router())
+    app.include_router(portal_router())
     return app
 
 

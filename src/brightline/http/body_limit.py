@@ -10,11 +10,16 @@ ASGI middleware sits in front instead:
 
 The cap is per request: ``max_upload_bytes`` plus :data:`MULTIPART_ALLOWANCE` for the multipart
 framing around the file, so a batch upload's files together get the same limit as one file.
+
+A path prefix may have a cap and an answer of its own (:class:`PrefixLimit`): the clearinghouse
+intake under ``/ispws`` answers in its protocol's ``reportResponse``, never in JSON.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -33,20 +38,55 @@ class BodyTooLarge(Exception):
     """Raised to the app when it reads past the cap (it never gets the rest of the body)."""
 
 
+Refusal = Callable[[int], tuple[int, bytes, bytes]]
+"""The cap → (HTTP status, body, content type) of the answer to an oversized request."""
+
+
+@dataclass(frozen=True, slots=True)
+class PrefixLimit:
+    """Requests whose path starts with ``prefix`` get ``max_bytes`` and ``refusal``'s answer."""
+
+    prefix: str
+    max_bytes: int
+    refusal: Refusal
+
+
+def json_refusal(max_bytes: int) -> tuple[int, bytes, bytes]:
+    body = json.dumps(
+        {
+            "error": "too_large",
+            "detail": f"the request body is larger than the limit of {max_bytes} bytes",
+        }
+    ).encode()
+    return 413, body, b"application/json"
+
+
 class BodyLimit:
     """Pure ASGI middleware (no ``BaseHTTPMiddleware``: that would buffer and copy the body)."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, prefixes: Sequence[PrefixLimit] = ()) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.prefixes = tuple(prefixes)
+
+    def _limit_for(self, path: str) -> tuple[int, Refusal]:
+        for limit in self.prefixes:
+            if path == limit.prefix or path.startswith(limit.prefix.rstrip("/") + "/"):
+                return limit.max_bytes, limit.refusal
+        return self.max_bytes, json_refusal
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes, refusal = self._limit_for(str(scope.get("path", "")))
+
+        async def refuse() -> None:
+            await _refuse(send, *refusal(max_bytes))
+
         declared = _content_length(scope)
-        if declared is not None and declared > self.max_bytes:
-            await self._refuse(send)
+        if declared is not None and declared > max_bytes:
+            await refuse()
             return
         received = 0
         exceeded = False
@@ -59,7 +99,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > max_bytes:
                     exceeded = True
                     raise BodyTooLarge
             return message
@@ -71,7 +111,7 @@ class BodyLimit:
                 # the body"): the client gets the 413 instead, and nothing else.
                 if not started:
                     started = True
-                    await self._refuse(send)
+                    await refuse()
                 return
             if message["type"] == "http.response.start":
                 started = True
@@ -82,28 +122,23 @@ class BodyLimit:
         except BodyTooLarge:
             exceeded = True
         if exceeded and not started:
-            await self._refuse(send)
+            await refuse()
 
-    async def _refuse(self, send: Send) -> None:
-        body = json.dumps(
-            {
-                "error": "too_large",
-                "detail": f"the request body is larger than the limit of {self.max_bytes} bytes",
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    # The rest of the body is never read, so the connection cannot be reused.
-                    (b"connection", b"close"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+
+async def _refuse(send: Send, status: int, body: bytes, content_type: bytes) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", content_type),
+                (b"content-length", str(len(body)).encode()),
+                # The rest of the body is never read, so the connection cannot be reused.
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 def _content_length(scope: Scope) -> int | None:

@@ -13,9 +13,11 @@ Answers use HTTP 200 with the code in the body, as the API does, except: 401 for
 wrong credentials (code 2000) and 500 for a server error (code 1000), so a sender retries what
 may succeed later and stops on what will not.
 
-Settings are read from the environment here (``BRIGHTLINE_CLEARINGHOUSE_SCHEMA_PATH``, falling
-back to ``BRIGHTLINE_REPORTER_SCHEMA_PATH``; ``BRIGHTLINE_CLEARINGHOUSE_EXPIRE_HOURS``) because
-the intake is the only reader of them.
+Settings are :class:`brightline.settings.ClearinghouseSettings` (schema, expiry, upload cap,
+login cache). A verified login is remembered for ``auth_cache_seconds``
+(:class:`~brightline.http.auth_cache.VerifiedLogins`): argon2 is deliberately slow, and without
+the cache each of a report's four requests paid for it. An oversized request under
+:data:`INTAKE_PREFIX` is answered with a ``reportResponse`` (code 4000, HTTP 413).
 """
 
 from __future__ import annotations
@@ -25,13 +27,13 @@ import base64
 import binascii
 import contextlib
 import logging
-import os
+import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, BinaryIO, TypeVar
+from typing import Any, BinaryIO, TypeVar, cast
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
@@ -39,27 +41,32 @@ from lxml import etree
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
+from starlette.middleware import Middleware
 
 from brightline import __version__
 from brightline.clearinghouse.intake import (
     DEFAULT_EXPIRY,
     MAX_DOCUMENT_BYTES,
     InvalidRequest,
+    ProviderRefused,
     ResponseCode,
-    attach_file,
+    attach_stored_file,
     authenticate_provider,
+    check_report_open,
     expire_unfinished,
     finish_report,
     open_report,
     record_file_details,
     response_code_for,
     retract_report,
+    store_received_bytes,
 )
 from brightline.clearinghouse.models import IntakeFile, IntakeProvider
 from brightline.errors import BrightlineError, InvalidInput
 from brightline.evidence import EvidenceStore
-from brightline.http.body_limit import BodyLimit, body_limit_for
-from brightline.settings import Settings, load_settings
+from brightline.http.auth_cache import VerifiedLogins
+from brightline.http.body_limit import MULTIPART_ALLOWANCE, BodyLimit, PrefixLimit, body_limit_for
+from brightline.settings import Settings, load_clearinghouse_settings, load_settings
 from brightline.storage import create_engine_for, session_factory
 
 log = logging.getLogger(__name__)
@@ -83,13 +90,33 @@ class IntakeState:
     schema_path: Path
     max_upload_bytes: int
     expire_after: timedelta = DEFAULT_EXPIRY
+    logins: VerifiedLogins = field(default_factory=lambda: VerifiedLogins(ttl=0))
+    """Verified logins (off unless given: the service turns it on from its settings)."""
+    write_lock: threading.Lock | None = None
+    """On SQLite, write transactions take turns on this lock: SQLite has one writer, and
+    threads left to contend inside it back off in sleeps of up to 100 ms (its busy handler),
+    far longer than the writes they wait for. None: the database arbitrates."""
 
 
-def intake_schema_path(settings: Settings, environ: Mapping[str, str]) -> Path:
+def writer_lock_for(sessions: sessionmaker[Session]) -> threading.Lock | None:
+    """A lock for :attr:`IntakeState.write_lock` when ``sessions`` is bound to SQLite."""
+    bind = sessions.kw.get("bind")
+    dialect = getattr(getattr(bind, "dialect", None), "name", None)
+    return threading.Lock() if dialect == "sqlite" else None
+
+
+def _intake_settings(settings: Settings, environ: Mapping[str, str] | None) -> Settings:
+    """``settings``, with its intake part read afresh from ``environ`` when one is given."""
+    if environ is None:
+        return settings
+    return replace(settings, clearinghouse=load_clearinghouse_settings(environ))
+
+
+def intake_schema_path(settings: Settings, environ: Mapping[str, str] | None = None) -> Path:
     """The XSD submitted documents are validated against; the intake refuses to start without
     one, since accepting unvalidated reports would hand analysts whatever arrives."""
-    raw = environ.get(SCHEMA_ENV, "").strip()
-    path = Path(raw).expanduser() if raw else settings.reporter.schema_path
+    settings = _intake_settings(settings, environ)
+    path = settings.clearinghouse.schema_path or settings.reporter.schema_path
     if path is None:
         raise InvalidInput(
             f"the clearinghouse intake needs the CyberTipline schema: set {SCHEMA_ENV}"
@@ -99,17 +126,36 @@ def intake_schema_path(settings: Settings, environ: Mapping[str, str]) -> Path:
     return path
 
 
-def intake_expiry(environ: Mapping[str, str]) -> timedelta:
-    raw = environ.get(EXPIRY_ENV, "").strip()
-    if not raw:
-        return DEFAULT_EXPIRY
-    try:
-        hours = float(raw)
-    except ValueError:
-        raise InvalidInput(f"{EXPIRY_ENV} must be a number of hours") from None
-    if not 0 < hours <= 24 * 365:
-        raise InvalidInput(f"{EXPIRY_ENV} must be between 0 and 8760 hours")
-    return timedelta(hours=hours)
+def intake_expiry(settings: Settings) -> timedelta:
+    return timedelta(hours=settings.clearinghouse.expire_hours)
+
+
+def intake_state(
+    settings: Settings, *, sessions: sessionmaker[Session], store: EvidenceStore, schema_path: Path
+) -> IntakeState:
+    """The intake's shared state from its settings."""
+    return IntakeState(
+        sessions=sessions,
+        store=store,
+        schema_path=schema_path,
+        max_upload_bytes=settings.clearinghouse.max_upload_bytes,
+        expire_after=intake_expiry(settings),
+        logins=VerifiedLogins(ttl=settings.clearinghouse.auth_cache_seconds),
+        write_lock=writer_lock_for(sessions),
+    )
+
+
+def _too_large(max_bytes: int) -> tuple[int, bytes, bytes]:
+    """The answer to an oversized request under :data:`INTAKE_PREFIX`: the protocol's own
+    ``reportResponse`` (4000), so a provider's client reads it like any other refusal."""
+    response = report_response(
+        ResponseCode.INVALID_REQUEST, f"the request is larger than {max_bytes} bytes"
+    )
+    return 413, bytes(response.body), b"text/xml"
+
+
+def intake_body_limit(max_upload_bytes: int) -> PrefixLimit:
+    return PrefixLimit(INTAKE_PREFIX, max_upload_bytes + MULTIPART_ALLOWANCE, _too_large)
 
 
 # -- answers -------------------------------------------------------------------------------
@@ -180,14 +226,38 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
 
 
 def _authenticate(state: IntakeState, credentials: tuple[str, str] | None) -> int:
-    """The provider's id (in a transaction of its own, before any body is read)."""
+    """The provider's id (in a transaction of its own, before any body is read), from the
+    verified-login cache when this login passed argon2 within its time to live."""
     if credentials is None:
         raise _MissingCredentials()
+    name, password = credentials
+    cached = state.logins.cached(name, password)
+    if cached is not None:
+        return cached
     with state.sessions.begin() as session:
-        provider = authenticate_provider(
-            session=session, name=credentials[0], password=credentials[1]
-        )
-        return provider.id
+        provider_id = authenticate_provider(session=session, name=name, password=password).id
+    state.logins.remember(name, password, provider_id)
+    return provider_id
+
+
+async def _authenticated(request: Request, state: IntakeState) -> int:
+    """:func:`_authenticate` on a thread only when argon2 has to run (a cache hit costs no
+    thread hop)."""
+    credentials = _basic_credentials(request)
+    if credentials is not None:
+        cached = state.logins.cached(*credentials)
+        if cached is not None:
+            return cached
+    return await run_in_threadpool(_authenticate, state, credentials)
+
+
+def _active(state: IntakeState, provider_id: int) -> None:
+    """Refuse a provider disabled since its login was cached (``/status`` and ``/xsd``)."""
+    _reading_as_provider(state, provider_id, _nothing)
+
+
+def _nothing(_session: Session, _provider: IntakeProvider) -> None:
+    return None
 
 
 class _MissingCredentials(BrightlineError):
@@ -201,11 +271,23 @@ def _as_provider(
     state: IntakeState, provider_id: int, action: Callable[[Session, IntakeProvider], _T]
 ) -> _T:
     """Run ``action`` in one transaction: all of it is kept, or (on any error) none of it."""
+    with state.write_lock or contextlib.nullcontext(), state.sessions.begin() as session:
+        return action(session, _provider(session, provider_id))
+
+
+def _reading_as_provider(
+    state: IntakeState, provider_id: int, action: Callable[[Session, IntakeProvider], _T]
+) -> _T:
+    """Like :func:`_as_provider` for an action that only reads (no turn on the write lock)."""
     with state.sessions.begin() as session:
-        provider = session.get(IntakeProvider, provider_id)
-        if provider is None or provider.disabled_at is not None:
-            raise _MissingCredentials()
-        return action(session, provider)
+        return action(session, _provider(session, provider_id))
+
+
+def _provider(session: Session, provider_id: int) -> IntakeProvider:
+    provider = session.get(IntakeProvider, provider_id)
+    if provider is None or provider.disabled_at is not None:
+        raise ProviderRefused()
+    return provider
 
 
 async def _body(request: Request) -> bytes:
@@ -238,7 +320,8 @@ def intake_router() -> APIRouter:
     async def status(request: Request) -> Response:
         state = _state(request)
         try:
-            await run_in_threadpool(_authenticate, state, _basic_credentials(request))
+            provider_id = await _authenticated(request, state)
+            await run_in_threadpool(_active, state, provider_id)
         except Exception as exc:
             return _error_response(exc, "status")
         return report_response(ResponseCode.OK)
@@ -247,7 +330,8 @@ def intake_router() -> APIRouter:
     async def xsd(request: Request) -> Response:
         state = _state(request)
         try:
-            await run_in_threadpool(_authenticate, state, _basic_credentials(request))
+            provider_id = await _authenticated(request, state)
+            await run_in_threadpool(_active, state, provider_id)
             schema = await run_in_threadpool(state.schema_path.read_bytes)
         except Exception as exc:
             return _error_response(exc, "xsd")
@@ -257,7 +341,7 @@ def intake_router() -> APIRouter:
     async def submit(request: Request) -> Response:
         state = _state(request)
         try:
-            provider_id = await run_in_threadpool(_authenticate, state, _basic_credentials(request))
+            provider_id = await _authenticated(request, state)
             document = await _body(request)
             report_id = await run_in_threadpool(
                 _as_provider,
@@ -280,24 +364,35 @@ def intake_router() -> APIRouter:
     async def upload(request: Request) -> Response:
         state = _state(request)
         try:
-            provider_id = await run_in_threadpool(_authenticate, state, _basic_credentials(request))
+            provider_id = await _authenticated(request, state)
             async with request.form(max_files=1, max_fields=8) as form:
                 report_id = _form_id(form)
                 upload = form.get("file")
                 if not isinstance(upload, UploadFile):
                     raise InvalidRequest("the request has no file")
                 handle = upload.file
+                # Checked, then stored, then recorded: the vault write (and its fsyncs) is
+                # outside any transaction, and the record re-checks the report.
+                await run_in_threadpool(
+                    _reading_as_provider,
+                    state,
+                    provider_id,
+                    lambda session, provider: check_report_open(
+                        session=session, provider=provider, report_id=report_id
+                    ),
+                )
+                stored = await run_in_threadpool(
+                    store_received_bytes,
+                    _read_chunks(handle),
+                    store=state.store,
+                    max_bytes=state.max_upload_bytes,
+                )
                 received = await run_in_threadpool(
                     _as_provider,
                     state,
                     provider_id,
-                    lambda session, provider: attach_file(
-                        session=session,
-                        provider=provider,
-                        report_id=report_id,
-                        chunks=_read_chunks(handle),
-                        store=state.store,
-                        max_bytes=state.max_upload_bytes,
+                    lambda session, provider: attach_stored_file(
+                        session=session, provider=provider, report_id=report_id, stored=stored
                     ),
                 )
         except Exception as exc:
@@ -313,7 +408,7 @@ def intake_router() -> APIRouter:
     async def fileinfo(request: Request) -> Response:
         state = _state(request)
         try:
-            provider_id = await run_in_threadpool(_authenticate, state, _basic_credentials(request))
+            provider_id = await _authenticated(request, state)
             document = await _body(request)
             ids = await run_in_threadpool(
                 _as_provider,
@@ -353,7 +448,7 @@ async def _close(request: Request, step: str) -> Response:
     state = _state(request)
     close = finish_report if step == "finish" else retract_report
     try:
-        provider_id = await run_in_threadpool(_authenticate, state, _basic_credentials(request))
+        provider_id = await _authenticated(request, state)
         async with request.form(max_files=0, max_fields=8) as form:
             raw_id = _form_id(form)
         report_id = await run_in_threadpool(
@@ -381,7 +476,8 @@ def create_intake_app(state: IntakeState) -> FastAPI:
     )
     app.state.brightline_intake = state
     app.include_router(intake_router(), prefix=INTAKE_PREFIX)
-    app.add_middleware(BodyLimit, max_bytes=state.max_upload_bytes + 64 * 1024)
+    limit = intake_body_limit(state.max_upload_bytes)
+    app.add_middleware(BodyLimit, max_bytes=limit.max_bytes, prefixes=[limit])
     return app
 
 
@@ -415,10 +511,12 @@ async def _expiring(state: IntakeState) -> AsyncIterator[None]:
 def create_intake_app_from_settings(
     settings: Settings, environ: Mapping[str, str] | None = None
 ) -> FastAPI:
-    """``brightline serve --role clearinghouse``: the intake on its own database and vault."""
-    env = os.environ if environ is None else environ
-    schema_path = intake_schema_path(settings, env)
-    expire_after = intake_expiry(env)
+    """``brightline serve --role clearinghouse``: the intake on its own database and vault.
+
+    ``environ``, when given, is read for the intake's settings instead of ``settings``.
+    """
+    settings = _intake_settings(settings, environ)
+    schema_path = intake_schema_path(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -426,12 +524,11 @@ def create_intake_app_from_settings(
 
         engine = create_engine_for(settings.database_url)
         _prepare_database(engine)
-        state = IntakeState(
+        state = intake_state(
+            settings,
             sessions=session_factory(engine),
             store=EvidenceStore.from_settings(settings),
             schema_path=schema_path,
-            max_upload_bytes=settings.service.max_upload_bytes,
-            expire_after=expire_after,
         )
         app.state.brightline_intake = state
         try:
@@ -447,7 +544,8 @@ def create_intake_app_from_settings(
         lifespan=lifespan,
     )
     app.include_router(intake_router(), prefix=INTAKE_PREFIX)
-    app.add_middleware(BodyLimit, max_bytes=body_limit_for(settings))
+    limit = intake_body_limit(settings.clearinghouse.max_upload_bytes)
+    app.add_middleware(BodyLimit, max_bytes=body_limit_for(settings), prefixes=[limit])
     return app
 
 
@@ -456,22 +554,21 @@ def create_combined_app(settings: Settings, environ: Mapping[str, str] | None = 
     sharing its database and vault (the platform's lifespan opens them)."""
     from brightline.http.app import create_app
 
-    env = os.environ if environ is None else environ
-    schema_path = intake_schema_path(settings, env)
-    expire_after = intake_expiry(env)
+    settings = _intake_settings(settings, environ)
+    schema_path = intake_schema_path(settings)
     app = create_app(settings)
+    _limit_intake_bodies(app, settings, intake_body_limit(settings.clearinghouse.max_upload_bytes))
     platform_lifespan = app.router.lifespan_context
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[Any]:
         async with platform_lifespan(app) as maybe_state:
             platform = app.state.brightline
-            state = IntakeState(
+            state = intake_state(
+                settings,
                 sessions=platform.sessions,
                 store=platform.evidence,
                 schema_path=schema_path,
-                max_upload_bytes=settings.service.max_upload_bytes,
-                expire_after=expire_after,
             )
             app.state.brightline_intake = state
             async with _expiring(state):
@@ -480,6 +577,16 @@ def create_combined_app(settings: Settings, environ: Mapping[str, str] | None = 
     app.router.lifespan_context = lifespan
     app.include_router(intake_router(), prefix=INTAKE_PREFIX)
     return app
+
+
+def _limit_intake_bodies(app: FastAPI, settings: Settings, limit: PrefixLimit) -> None:
+    """Give the platform app's body limit the intake's cap and answer under its prefix (the
+    middleware stack is built on the first request, so its arguments can still change)."""
+    for index, entry in enumerate(app.user_middleware):
+        if cast("object", entry.cls) is BodyLimit:
+            app.user_middleware[index] = Middleware(
+                BodyLimit, max_bytes=body_limit_for(settings), prefixes=[limit]
+            )
 
 
 def create_intake_app_from_env() -> FastAPI:

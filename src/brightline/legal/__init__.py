@@ -9,7 +9,16 @@ they take a keyword-only ``session`` and never commit, and the ones that touch e
 from brightline.legal.deadlines import BusinessCalendar, Duration, Unit, escalation_points
 from brightline.legal.documents import AttachmentUpload, document_type
 from brightline.legal.escalation import EscalationPass, due_escalations
-from brightline.legal.hooks import AccountSnapshotter, LegalContext, NoSnapshot, Pager
+from brightline.legal.hooks import (
+    AccountExporter,
+    AccountSnapshotter,
+    DurablePager,
+    ExportedRecord,
+    LegalContext,
+    NoExport,
+    NoSnapshot,
+    Pager,
+)
 from brightline.legal.models import (
     AccountState,
     Agency,
@@ -31,6 +40,16 @@ from brightline.legal.officers import (
     list_officers,
     revoke_officer,
     verify_officer,
+)
+from brightline.legal.production_models import ExportOutcome, ProductionStatus
+from brightline.legal.productions import (
+    ProductionRead,
+    build_production,
+    deliver_production,
+    get_production,
+    list_productions,
+    open_production_for_download,
+    production_members,
 )
 from brightline.legal.records import Deadline, is_overdue, next_deadline, pending_deadlines
 from brightline.legal.requests import (
@@ -57,6 +76,7 @@ from brightline.legal.workflow import (
 
 __all__ = [
     "TRANSITIONS",
+    "AccountExporter",
     "AccountSnapshotter",
     "AccountState",
     "Agency",
@@ -65,10 +85,13 @@ __all__ = [
     "Channel",
     "Deadline",
     "DeadlineKind",
+    "DurablePager",
     "Duration",
     "Escalation",
     "EscalationLevel",
     "EscalationPass",
+    "ExportOutcome",
+    "ExportedRecord",
     "FlagCode",
     "IdentifierKind",
     "LegalContext",
@@ -79,9 +102,12 @@ __all__ = [
     "LegalSettings",
     "NamedAccount",
     "NamedIdentifier",
+    "NoExport",
     "NoSnapshot",
     "Officer",
     "Pager",
+    "ProductionRead",
+    "ProductionStatus",
     "RequestClock",
     "RequestStatus",
     "RequestType",
@@ -90,17 +116,23 @@ __all__ = [
     "add_note",
     "add_officer",
     "assign_request",
+    "build_production",
+    "deliver_production",
     "document_type",
     "due_escalations",
     "escalation_points",
+    "get_production",
     "get_request",
     "is_overdue",
     "list_agencies",
     "list_officers",
+    "list_productions",
     "list_requests",
     "load_legal_settings",
     "next_deadline",
+    "open_production_for_download",
     "pending_deadlines",
+    "production_members",
     "renew_preservation",
     "request_detail",
     "resolve_flag",

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from brightline.evidence.models import LegalHold
 from brightline.evidence.retention import EXPIRY_ACTOR, release_hold
 from brightline.legal.deadlines import as_utc, escalation_points
-from brightline.legal.hooks import LegalContext
+from brightline.legal.hooks import DurablePager, LegalContext
 from brightline.legal.models import (
     OPEN_STATUSES,
     DeadlineKind,
@@ -84,9 +84,17 @@ def page_on_call(
     """
     role = context.settings.on_call_role
     delivered: bool | None = None
-    if context.pager is not None:
+    pager = context.pager
+    if pager is not None:
         try:
-            context.pager.page(role=role, request_id=request.id, message=message)
+            if isinstance(pager, DurablePager):
+                # A savepoint: a refused enqueue must not spoil the request's transaction.
+                with session.begin_nested():
+                    pager.page_in(
+                        session=session, role=role, request_id=request.id, message=message, at=at
+                    )
+            else:
+                pager.page(role=role, request_id=request.id, message=message)
             delivered = True
         except Exception as exc:  # a plugin may raise anything; the request must go on
             logger.warning("paging %s failed for legal request %d: %s", role, request.id,

@@ -103,6 +103,8 @@ class FlagCode(enum.StrEnum):
     SNAPSHOT_FAILED = "snapshot_failed"
     PAGE_FAILED = "page_failed"
     OFFICER_REVOKED = "officer_revoked"
+    EXPORT_FAILED = "export_failed"
+    """The platform export hook failed while a production was built (migration 0016)."""
 
 
 class EventKind(enum.StrEnum):
@@ -119,6 +121,11 @@ class EventKind(enum.StrEnum):
     FLAG_RESOLVED = "flag_resolved"
     ESCALATED = "escalated"
     PAGED = "paged"
+    PRODUCTION_BUILT = "production_built"
+    PRODUCTION_DELIVERED = "production_delivered"
+    PRODUCTION_DOWNLOADED = "production_download"
+    """A production's build, delivery and downloads (migration 0016; the production's own rows
+    and custody entries hold the digests)."""
 
 
 class DeadlineKind(enum.StrEnum):

@@ -33,6 +33,7 @@ from brightline.reports.report_xml import (
     validate_report_xml,
 )
 from brightline.review.models import Case, DecisionKind, FileAnnotation, Item, Subject
+from brightline.review.text_cases import TEXT_MEDIA_TYPE
 from brightline.settings import ReporterSettings
 
 logger = logging.getLogger(__name__)
@@ -204,6 +205,8 @@ def reportable_items(*, session: Session, case_id: int) -> list[Item]:
             .where(
                 Item.case_id == case_id,
                 Item.decision.in_(REPORTED_DECISIONS),
+                # Text items are for review only: never a file of a report (docs/text.md).
+                Item.media_type != TEXT_MEDIA_TYPE,
                 ~exists(covered),
             )
             .order_by(Item.id)

@@ -482,7 +482,7 @@ class Normaliser:
         )
 
     def _fold_text(self, text: str) -> Folded:
-        codes = np.frombuffer(text.encode("utf-32-le"), np.uint32)
+        codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), np.uint32)
         if text.isascii() or not np.take(self._context_table, codes).any():
             return self._fold_codes(codes, text)
         # Emoji sequences: joiners, tags and keycaps are part of the emoji, not invisible.

@@ -18,8 +18,10 @@ def console_router(environ: Mapping[str, str] | None = None) -> APIRouter:
     """The console's routes with their configuration (read from ``environ`` once, here)."""
     from brightline.web.clearinghouse import router as clearinghouse
     from brightline.web.legal import router as legal
+    from brightline.web.legal_requests import router as legal_requests
     from brightline.web.pages import router as pages
     from brightline.web.reports import router as reports
+    from brightline.web.text_candidates import router as text_candidates
 
     config = ConsoleConfig.from_environ(environ)
 
@@ -31,7 +33,16 @@ def console_router(environ: Mapping[str, str] | None = None) -> APIRouter:
     router.include_router(reports)
     router.include_router(clearinghouse)
     router.include_router(legal)
+    router.include_router(legal_requests)
+    router.include_router(text_candidates)
     return router
 
 
-__all__ = ["ConsoleConfig", "console_router"]
+def portal_router(environ: Mapping[str, str] | None = None) -> APIRouter:
+    """The law-enforcement portal's routes (``/portal``, see docs/legal-portal.md)."""
+    from brightline.web.portal import portal_router as build
+
+    return build(environ)
+
+
+__all__ = ["ConsoleConfig", "console_router", "portal_router"]

@@ -66,3 +66,58 @@ def horizontal_bar_chart(title: str, bars: Sequence[Bar], *, chart_id: str) -> M
         )
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704  (every interpolated text is escaped above)
+
+
+COLUMN_PLOT_HEIGHT = 160
+COLUMN_AXIS = 40
+COLUMN_RIGHT = 40
+"""Room on the right for the last label (labels start at their column)."""
+COLUMN_LABELS = 8
+"""At most this many labels under a column chart (every n-th column), so they never overlap."""
+
+
+def column_chart(title: str, bars: Sequence[Bar], *, chart_id: str, width: int = 660) -> Markup:
+    """Vertical columns in order (e.g. one per day), scaled to the largest value, with the
+    largest value marked on the axis and a few evenly spaced labels below. Each column's
+    ``shown`` text is its tooltip (``<title>``); the table beside the chart has every value."""
+    largest = max((bar.value for bar in bars if bar.value is not None), default=0.0)
+    plot_width = width - COLUMN_AXIS - COLUMN_RIGHT
+    height = COLUMN_PLOT_HEIGHT + BAR_HEIGHT + GAP * 2
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="{escape(chart_id)}" '
+        f'role="img" aria-labelledby="{escape(chart_id)}-title" '
+        f'viewBox="0 0 {width} {height}" width="{width}" height="{height}">',
+        f'<title id="{escape(chart_id)}-title">{escape(title)}</title>',
+    ]
+    if not bars:
+        parts.append(f'<text x="0" y="{BAR_HEIGHT}" class="chart-label">no data</text>')
+    else:
+        top = GAP
+        bottom = top + COLUMN_PLOT_HEIGHT
+        step = plot_width / len(bars)
+        column = max(step * 0.8, 1.0)
+        every = max(1, -(-len(bars) // COLUMN_LABELS))
+        parts.append(
+            f'<text x="{COLUMN_AXIS - 4}" y="{top + 10}" class="chart-value" '
+            f'text-anchor="end">{largest:g}</text>'
+            f'<text x="{COLUMN_AXIS - 4}" y="{bottom}" class="chart-value" '
+            f'text-anchor="end">0</text>'
+        )
+        for index, bar in enumerate(bars):
+            left = COLUMN_AXIS + index * step
+            length = 0.0
+            if bar.value is not None and largest > 0:
+                length = max(bar.value / largest * COLUMN_PLOT_HEIGHT, 1.0 if bar.value else 0.0)
+            if length:
+                parts.append(
+                    f'<rect x="{left:.1f}" y="{bottom - length:.1f}" width="{column:.1f}" '
+                    f'height="{length:.1f}" class="bar {escape(bar.css_class)}">'
+                    f"<title>{escape(bar.label)}: {escape(bar.shown)}</title></rect>"
+                )
+            if index % every == 0:
+                parts.append(
+                    f'<text x="{left:.1f}" y="{bottom + BAR_HEIGHT}" '
+                    f'class="chart-label">{escape(bar.label)}</text>'
+                )
+    parts.append("</svg>")
+    return Markup("".join(parts))  # noqa: S704  (every interpolated text is escaped above)

@@ -6,27 +6,42 @@ referrals, and files only by their hashes and known/new status: **no media at al
 investigator triaging the queue is never exposed to the material itself. Every page view and
 every feedback is written to the console's audit log, in the same transaction.
 
-Not done: an investigator is not limited to their own agency (accounts have no agency yet);
-every role allowed here sees every agency's queue.
+An investigator sees only the referrals of the agencies assigned to their account
+(``brightline clearinghouse investigator assign``): another agency's report or referral is
+answered 404, exactly like one that does not exist, and an investigator with no agency sees an
+empty queue with a notice. Leads and admins see every agency.
 """
 
 from __future__ import annotations
 
+import io
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query
 from fastapi.responses import Response
+from markupsafe import Markup
+from sqlalchemy.orm import Session
 
 from brightline.accounts import AccountRole, use_form_key
 from brightline.clearinghouse.analysis_models import ClosingReason, ReferralStatus
 from brightline.clearinghouse.analysis_store import (
     agencies,
     analysis_queue,
+    dashboard_facts,
     record_feedback,
     report_analysis,
 )
+from brightline.clearinghouse.dashboard import (
+    Dashboard,
+    DurationSummary,
+    build_dashboard,
+    describe_duration,
+    write_dashboard_csv,
+)
+from brightline.clearinghouse.investigators import investigator_scope
 from brightline.errors import InvalidInput
 from brightline.review import AuditAction, audit
+from brightline.web.charts import Bar, column_chart, horizontal_bar_chart
 from brightline.web.pages import RowId, StateDep, _page, _redirect
 from brightline.web.reports import _form_key_unused
 from brightline.web.security import PREFIX, ConsoleRoute, Viewer, checked_form, require
@@ -41,6 +56,11 @@ InvestigatorDep = Annotated[Viewer, Depends(require(INVESTIGATORS))]
 InvestigatorFormDep = Annotated[Viewer, Depends(checked_form(INVESTIGATORS))]
 
 
+def viewer_scope(session: Session, viewer: Viewer) -> frozenset[str] | None:
+    """The agencies this viewer may see (None: every agency)."""
+    return investigator_scope(session=session, account_id=viewer.account_id, role=viewer.role)
+
+
 @router.get("/clearinghouse")
 def queue_page(
     state: StateDep,
@@ -49,10 +69,13 @@ def queue_page(
 ) -> Response:
     """Analysed reports most urgent first (tier, then score), optionally one agency's."""
     with state.transaction() as session:
-        known = agencies(session=session)
+        scope = viewer_scope(session, viewer)
+        known = agencies(session=session, scope=scope)
         if agency and agency not in known:
             raise InvalidInput("no referrals to that agency")
-        rows = analysis_queue(session=session, agency=agency or None, limit=QUEUE_PAGE_ROWS)
+        rows = analysis_queue(
+            session=session, agency=agency or None, limit=QUEUE_PAGE_ROWS, scope=scope
+        )
         audit(
             session=session,
             actor=viewer.username,
@@ -68,6 +91,7 @@ def queue_page(
             rows=rows,
             agencies=known,
             agency=agency,
+            scope=None if scope is None else sorted(scope),
         )
 
 
@@ -77,7 +101,9 @@ def report_page(
 ) -> Response:
     """One report's analysis: score explained, links with evidence, referrals and feedback."""
     with state.transaction() as session:
-        shown = report_analysis(session=session, report_id=report_id)
+        shown = report_analysis(
+            session=session, report_id=report_id, scope=viewer_scope(session, viewer)
+        )
         audit(
             session=session,
             actor=viewer.username,
@@ -114,6 +140,7 @@ def referral_feedback(
             status=status,
             reason=reason or None,
             actor=viewer.username,
+            scope=viewer_scope(session, viewer),
         )
         audit(
             session=session,
@@ -130,3 +157,127 @@ def referral_feedback(
         report_id = referral.report_id
         use_form_key(session=session, account_id=viewer.account_id, form_key=form_key)
     return _redirect(f"/clearinghouse/reports/{report_id}?saved={referral_id}#referrals")
+
+
+# ------------------------------------------------------------------------------ the dashboard
+
+
+def _dashboard(session: Session, viewer: Viewer) -> Dashboard:
+    """The figures this viewer may see: an investigator's agencies only (their reports and
+    their referrals), every agency for leads and admins."""
+    scope = viewer_scope(session, viewer)
+    facts = dashboard_facts(session=session)
+    return build_dashboard(facts, scope=None if scope is None else sorted(scope))
+
+
+def _percent(value: float | None) -> str:
+    return "no data" if value is None else f"{value:.1%}"
+
+
+def _counts(pairs: tuple[tuple[str, int], ...], css: str = "") -> list[Bar]:
+    return [Bar(name, float(n), str(n), f"{css}{name}" if css else "") for name, n in pairs]
+
+
+def _duration_bars(dashboard: Dashboard) -> list[Bar]:
+    def hours(summary: DurationSummary, which: str) -> Bar:
+        value = summary.median if which == "median" else summary.p90
+        label = (
+            "incident to report"
+            if summary is dashboard.incident_to_report
+            else "report to referral"
+        )
+        return Bar(
+            f"{label} ({which})",
+            None if value is None else value.total_seconds() / 3600,
+            describe_duration(value),
+        )
+
+    return [
+        hours(summary, which)
+        for summary in (dashboard.incident_to_report, dashboard.report_to_referral)
+        for which in ("median", "p90")
+    ]
+
+
+def _dashboard_charts(dashboard: Dashboard) -> list[tuple[str, Markup]]:
+    per_day = [Bar(day.isoformat(), float(n), str(n)) for day, n in dashboard.per_day]
+    files = [
+        Bar("known", float(dashboard.files_known), str(dashboard.files_known), "novelty-known"),
+        Bar("new", float(dashboard.files_new), str(dashboard.files_new), "novelty-new"),
+        Bar(
+            "unchecked",
+            float(dashboard.files_unchecked),
+            str(dashboard.files_unchecked),
+            "novelty-unchecked",
+        ),
+    ]
+    return [
+        ("Reports per day", column_chart(
+            "Reports received per day (UTC)", per_day, chart_id="chart-per-day"
+        )),
+        ("Reports per tier", horizontal_bar_chart(
+            "Reports per tier", _counts(dashboard.per_tier, "tier-"), chart_id="chart-per-tier"
+        )),
+        ("Reports per provider", horizontal_bar_chart(
+            "Reports per provider", _counts(dashboard.per_provider), chart_id="chart-per-provider"
+        )),
+        ("Referrals per agency", horizontal_bar_chart(
+            "Referrals per agency", _counts(dashboard.per_agency), chart_id="chart-per-agency"
+        )),
+        ("Time taken (hours)", horizontal_bar_chart(
+            "Median and 90th percentile times", _duration_bars(dashboard),
+            chart_id="chart-durations",
+        )),
+        ("Files: known, new, unchecked", horizontal_bar_chart(
+            "Files by known or new", files, chart_id="chart-files"
+        )),
+    ]  # fmt: skip
+
+
+def _scope_id(dashboard: Dashboard) -> str:
+    return "all" if dashboard.scope is None else "own_agencies"
+
+
+@router.get("/clearinghouse/dashboard")
+def dashboard_page(state: StateDep, viewer: InvestigatorDep) -> Response:
+    """Reports per day, provider, tier and agency, times, new/known share, duplicate and
+    bundle rates, as charts with their tables; audited."""
+    with state.transaction() as session:
+        dashboard = _dashboard(session, viewer)
+        audit(
+            session=session,
+            actor=viewer.username,
+            action=AuditAction.CLEARINGHOUSE_VIEW,
+            object_type="clearinghouse_dashboard",
+            object_id=_scope_id(dashboard),
+            detail={"reports": dashboard.reports},
+        )
+        return _page(
+            session,
+            viewer,
+            "clearinghouse_dashboard.html",
+            dashboard=dashboard,
+            charts=_dashboard_charts(dashboard),
+            duration=describe_duration,
+            percent=_percent,
+        )
+
+
+@router.get("/clearinghouse/dashboard.csv")
+def dashboard_csv(state: StateDep, viewer: InvestigatorDep) -> Response:
+    """The dashboard's figures as CSV (durations in hours, rates 0-1); the export is recorded."""
+    out = io.StringIO()
+    with state.transaction() as session:
+        dashboard = _dashboard(session, viewer)
+        count = write_dashboard_csv(dashboard, out)
+        audit(
+            session=session,
+            actor=viewer.username,
+            action=AuditAction.DOWNLOAD,
+            object_type="clearinghouse_dashboard",
+            object_id=_scope_id(dashboard),
+            detail={"rows": count},
+        )
+    response = Response(out.getvalue(), media_type="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = 'attachment; filename="brightline-clearinghouse.csv"'
+    return response

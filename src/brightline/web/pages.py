@@ -70,6 +70,7 @@ from brightline.review import (
 )
 from brightline.review.audit import MAX_AUDIT_ROWS
 from brightline.review.models import EntryDispute, Exposure, ItemMatch
+from brightline.review.text_cases import is_text_item
 from brightline.storage.base import utcnow
 from brightline.web import media
 from brightline.web.security import (
@@ -93,6 +94,7 @@ from brightline.web.security import (
     wants_json,
 )
 from brightline.web.templating import render
+from brightline.web.text_items import TextItemView, load_text_view
 
 log = logging.getLogger(__name__)
 
@@ -369,6 +371,12 @@ def job_page(
             if show is not None
             else None
         )
+        # A text item's document is read only for the reveal the viewer just recorded.
+        text_views: dict[int, TextItemView | None] = {
+            item.id: load_text_view(state.evidence, item)
+            for item in items
+            if shown is not None and item.id == show and is_text_item(item)
+        }
         queue = session.get(Queue, job.queue_id)
         return _page(
             session,
@@ -394,6 +402,8 @@ def job_page(
             classifications=CLASSIFICATIONS,
             annotations=[a.value for a in FileAnnotation],
             is_video=media.is_video,
+            is_text=is_text_item,
+            text_views=text_views,
         )
 
 

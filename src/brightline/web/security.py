@@ -217,10 +217,12 @@ def wants_json(request: Request) -> bool:
     return "application/json" in request.headers.get("accept", "")
 
 
-def error_response(request: Request, status: int, message: str) -> Response:
+def error_response(
+    request: Request, status: int, message: str, template: str = "error.html"
+) -> Response:
     if wants_json(request):
         return JSONResponse({"error": status, "detail": message}, status_code=status)
-    return HTMLResponse(render("error.html", status=status, message=message), status_code=status)
+    return HTMLResponse(render(template, status=status, message=message), status_code=status)
 
 
 def add_security_headers(response: Response) -> None:
@@ -230,7 +232,12 @@ def add_security_headers(response: Response) -> None:
 
 
 class ConsoleRoute(APIRoute):
-    """Every console route: errors become pages (never a 500 for a refusal), headers added."""
+    """Every console route: errors become pages (never a 500 for a refusal), headers added.
+
+    The law-enforcement portal subclasses it with its own sign-in page and error template."""
+
+    login_path = f"{PREFIX}/login"
+    error_template = "error.html"
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -246,24 +253,29 @@ class ConsoleRoute(APIRoute):
                         status_code=401,
                     )
                 else:
-                    response = RedirectResponse(f"{PREFIX}/login?next={target}", status_code=303)
+                    response = RedirectResponse(f"{self.login_path}?next={target}", status_code=303)
             except PageError as exc:
-                response = error_response(request, exc.status, exc.message)
+                response = error_response(request, exc.status, exc.message, self.error_template)
             except RequestValidationError as exc:
                 # Field names only: the values may be what a person typed.
                 fields = [".".join(str(p) for p in e.get("loc", ())) for e in exc.errors()]
                 log.info("console form invalid: %s", fields)
-                response = error_response(request, 400, "the form was incomplete or malformed")
+                response = error_response(
+                    request, 400, "the form was incomplete or malformed", self.error_template
+                )
             except BrightlineError as exc:
                 status, _ = status_for(exc)
                 message = str(exc).splitlines()[0] if str(exc) else "refused"
                 if status >= 500:
                     log.error("console error: %s", type(exc).__name__)
-                response = error_response(request, status, message)
+                response = error_response(request, status, message, self.error_template)
             except SQLAlchemyError as exc:
                 log.error("console database error: %s", type(exc).__name__)
                 response = error_response(
-                    request, 503, "the database could not complete the request; nothing changed"
+                    request,
+                    503,
+                    "the database could not complete the request; nothing changed",
+                    self.error_template,
                 )
             add_security_headers(response)
             return response

@@ -2,12 +2,16 @@
 
 The term lists (``BRIGHTLINE_TEXT_TERM_LISTS``) and the weights (``BRIGHTLINE_TEXT_WEIGHTS``)
 are loaded once, when the app is created, by :func:`router_for`: a bad file stops the service
-from starting instead of failing requests later. Everything here is for review: no endpoint
-flags, blocks or records anything, and no text is logged or kept.
+from starting instead of failing requests later. Term banks in the database are named per
+request (``lists``); a matcher for them is built on first use and kept for the same versions.
+Everything here is for review: no endpoint flags, blocks or records anything, and no text is
+logged or kept.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from functools import cache
 from typing import Annotated
 
@@ -15,10 +19,11 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from brightline.access import Principal, Role
-from brightline.errors import InvalidInput
+from brightline.errors import InvalidInput, NotFound
 from brightline.http.auth import Matcher, require
 from brightline.http.routes.matching import ERRORS
 from brightline.http.schemas import NOT_BLANK
+from brightline.http.state import service_state
 from brightline.settings import Settings
 from brightline.text.account_risk import (
     AccountPost,
@@ -28,6 +33,7 @@ from brightline.text.account_risk import (
 )
 from brightline.text.matching import TermMatcher
 from brightline.text.migration import MigrationExtractor
+from brightline.text.term_banks import get_list, list_lists, load_term_list, version_label
 from brightline.text.terms import TermList
 
 TEXT_BODY_BYTES = 16 * 1024 * 1024
@@ -38,7 +44,15 @@ HARD_MAX_ITEMS = 100_000
 """Schema limits; the configured ones (``max_text_chars``, ``max_posts``, the batch size) are
 checked in the handlers and are usually far lower."""
 
+MAX_DB_LISTS = 16
+CACHED_MATCHERS = 4
+"""Matchers kept for database term lists (per worker): one per combination of lists and
+versions asked for; a change to a list makes a new one on its next use."""
+
 TextReader = Annotated[Principal, Depends(require(Role.MATCHER, Role.REVIEWER))]
+ListReader = Annotated[
+    Principal, Depends(require(Role.MATCHER, Role.REVIEWER, Role.CURATOR, Role.AUDITOR))
+]
 
 
 async def _body_size(request: Request) -> None:
@@ -58,6 +72,12 @@ class TextMatchIn(BaseModel):
         examples=[["join us at example[.]org, #z0rblax"]],
     )
     extract: bool = Field(True, description="Also find migration signals.")
+    lists: list[Annotated[str, Field(min_length=1, max_length=100, pattern=NOT_BLANK)]] = Field(
+        default_factory=list,
+        max_length=MAX_DB_LISTS,
+        description="Term lists in the database, by name, matched as well as the configured "
+        "term list files (GET /v1/text/lists names them).",
+    )
 
 
 class TermHitOut(BaseModel):
@@ -97,6 +117,69 @@ class TermListOut(BaseModel):
 class TextMatchOut(BaseModel):
     results: list[TextResultOut]
     term_lists: list[TermListOut]
+
+
+class TermBankOut(BaseModel):
+    name: str
+    version: str = Field(description="v and the list's version number, as hits report it.")
+    terms: int
+    description: str | None = None
+
+
+class TermBanksOut(BaseModel):
+    lists: list[TermBankOut]
+
+
+class _BankMatchers:
+    """Matchers for database term lists, by the lists' names and versions, least recently used
+    dropped first. Building one for thousands of terms takes seconds, and reading the terms is
+    a query per list: both happen once per version. A request only reads the lists' versions."""
+
+    def __init__(self, files: list[TermList]) -> None:
+        self._files = files
+        self._lock = threading.Lock()
+        self._cache: OrderedDict[
+            tuple[tuple[str, int], ...], tuple[TermMatcher, list[TermListOut]]
+        ] = OrderedDict()
+
+    def get(self, request: Request, names: list[str]) -> tuple[TermMatcher, list[TermListOut]]:
+        """The matcher for the files and the named lists at their current versions, and the
+        lists as the answer shows them. An unknown or empty list is an :class:`InvalidInput`
+        naming its place in ``lists``."""
+        with service_state(request).transaction() as session:
+            wanted: list[tuple[int, str, int]] = []
+            for index, name in enumerate(names):
+                if name in names[:index]:
+                    continue
+                try:
+                    bank = get_list(session=session, name=name)
+                except NotFound:
+                    raise InvalidInput(f"lists[{index}]: no term list with that name") from None
+                wanted.append((index, bank.name, bank.version))
+            key = tuple((name, version) for _, name, version in wanted)
+            with self._lock:
+                found = self._cache.get(key)
+                if found is not None:
+                    self._cache.move_to_end(key)
+                    return found
+            loaded: list[TermList] = []
+            for index, name, version in wanted:
+                try:
+                    loaded.append(load_term_list(session=session, name=name, version=version))
+                except InvalidInput:
+                    raise InvalidInput(f"lists[{index}]: the term list has no terms") from None
+        built = (
+            TermMatcher([*self._files, *loaded]),
+            [
+                TermListOut(name=item.name, version=item.version, terms=len(item.terms))
+                for item in loaded
+            ],
+        )
+        with self._lock:
+            self._cache[key] = built
+            while len(self._cache) > CACHED_MATCHERS:
+                self._cache.popitem(last=False)
+        return built
 
 
 class AccountPostIn(BaseModel):
@@ -167,12 +250,14 @@ def router_for(settings: Settings) -> APIRouter:
     max_texts = settings.service.max_batch_size
     max_chars = settings.text.max_text_chars
     max_posts = settings.text.max_posts
+    bank_matchers = _BankMatchers(term_lists)
 
     router = APIRouter(prefix="/v1/text", tags=["text"], dependencies=[Depends(_body_size)])
 
     @router.post("/match", response_model=TextMatchOut, responses=ERRORS, summary="Match texts")
-    def match_texts(body: TextMatchIn, _: Matcher) -> TextMatchOut:
-        """Term hits (configured term lists) and migration signals in each text, for review.
+    def match_texts(request: Request, body: TextMatchIn, _: Matcher) -> TextMatchOut:
+        """Term hits (configured term lists and the named database lists) and migration
+        signals in each text, for review.
 
         Offsets are code points into each text. Nothing is stored or logged.
         """
@@ -180,7 +265,12 @@ def router_for(settings: Settings) -> APIRouter:
             raise InvalidInput(f"at most {max_texts} texts per request")
         for index, text in enumerate(body.texts):
             _check_text(text, f"texts[{index}]", max_chars)
-        hits = matcher.match_many(body.texts) if matcher is not None else [[] for _ in body.texts]
+        used = matcher
+        shown = lists_out
+        if body.lists:
+            used, banks_out = bank_matchers.get(request, body.lists)
+            shown = lists_out + banks_out
+        hits = used.match_many(body.texts) if used is not None else [[] for _ in body.texts]
         signals = extractor.extract_many(body.texts) if body.extract else [[] for _ in body.texts]
         results = [
             TextResultOut(
@@ -214,7 +304,24 @@ def router_for(settings: Settings) -> APIRouter:
             )
             for index, (text_hits, text_signals) in enumerate(zip(hits, signals, strict=True))
         ]
-        return TextMatchOut(results=results, term_lists=lists_out)
+        return TextMatchOut(results=results, term_lists=shown)
+
+    @router.get("/lists", response_model=TermBanksOut, responses=ERRORS, summary="List term banks")
+    def term_banks(request: Request, _: ListReader) -> TermBanksOut:
+        """The term lists in the database (names, versions, sizes; never their terms)."""
+        with service_state(request).transaction() as session:
+            found = list_lists(session=session)
+        return TermBanksOut(
+            lists=[
+                TermBankOut(
+                    name=item.name,
+                    version=version_label(item.version),
+                    terms=item.terms,
+                    description=item.description,
+                )
+                for item in found
+            ]
+        )
 
     @router.post(
         "/accounts/score",
