@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -57,3 +58,11 @@ class CliContext:
         """One transaction: committed if the block succeeds, rolled back if it raises."""
         with self.sessions.begin() as session:
             yield session
+
+
+def default_actor() -> str:
+    """Who a command acts as when ``--by`` is not given: ``cli:$USER`` (``cli`` without one)."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"

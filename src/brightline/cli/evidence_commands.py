@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import json
 import sys
 from datetime import datetime
@@ -11,7 +10,7 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
-from brightline.cli.context import CliContext
+from brightline.cli.context import CliContext, default_actor
 from brightline.custody import custody_key
 from brightline.errors import InvalidInput
 from brightline.evidence.models import HoldKind, LegalHold
@@ -30,18 +29,10 @@ from brightline.evidence.retention import (
 from brightline.evidence.rotation import retire_old_keys, rotate_master_key
 from brightline.evidence.store import EvidenceStore, RewrapReport, write_private_file
 
-
-def _default_actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
-
-
 _BY = click.option(
     "--by",
     "actor",
-    default=_default_actor,
+    default=default_actor,
     show_default="cli:$USER",
     help="Who is acting (recorded in the chain of custody).",
 )

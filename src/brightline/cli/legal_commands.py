@@ -8,14 +8,13 @@ time zone (``BRIGHTLINE_LEGAL_TIMEZONE``); anything a person typed is shown esca
 
 from __future__ import annotations
 
-import getpass
 import sys
 from datetime import date, datetime
 from pathlib import Path
 
 import click
 
-from brightline.cli.context import CliContext
+from brightline.cli.context import CliContext, default_actor
 from brightline.custody import custody_key
 from brightline.errors import InvalidInput
 from brightline.evidence.store import EvidenceStore, write_private_file
@@ -67,18 +66,10 @@ from brightline.legal.models import Channel
 from brightline.legal.officers import agency_domains
 from brightline.legal.platform_hooks import legal_context
 
-
-def _default_actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
-
-
 _BY = click.option(
     "--by",
     "actor",
-    default=_default_actor,
+    default=default_actor,
     show_default="cli:$USER",
     help="Who is acting (recorded in the request's history).",
 )

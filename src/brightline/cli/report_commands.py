@@ -3,7 +3,6 @@ CyberTipline submission outbox (pending, deliver, retry)."""
 
 from __future__ import annotations
 
-import getpass
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -18,7 +17,7 @@ from brightline.clearinghouse_client.outbox import (
     retry_submission,
     submission_counts,
 )
-from brightline.cli.context import CliContext
+from brightline.cli.context import CliContext, default_actor
 from brightline.custody import custody_key
 from brightline.errors import InvalidInput
 from brightline.evidence.preservation import preserve_finished_reports
@@ -39,13 +38,6 @@ def _warn_failed(failed: int) -> None:
         "`brightline reports retry ID`",
         err=True,
     )
-
-
-def _default_actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
 
 
 _INCIDENT_TYPES = {kind.name.lower().replace("_", "-"): kind for kind in IncidentType}
@@ -102,7 +94,7 @@ def reports() -> None:
 @click.option(
     "--by",
     "actor",
-    default=_default_actor,
+    default=default_actor,
     show_default="cli:$USER",
     help="Who is filing (recorded in the review audit log).",
 )

@@ -10,14 +10,13 @@ never in logs.
 
 from __future__ import annotations
 
-import getpass
 import json
 import sys
 from pathlib import Path
 
 import click
 
-from brightline.cli.context import CliContext
+from brightline.cli.context import CliContext, default_actor
 from brightline.errors import InvalidInput, NotFound
 from brightline.text.models import CandidateStatus
 from brightline.text.term_banks import (
@@ -37,18 +36,10 @@ from brightline.text.term_banks import (
 )
 from brightline.text.terms import MatchMode
 
-
-def _default_actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
-
-
 _BY = click.option(
     "--by",
     "actor",
-    default=_default_actor,
+    default=default_actor,
     show_default="cli:$USER",
     help="Who is acting (recorded with the change).",
 )
