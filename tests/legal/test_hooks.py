@@ -156,7 +156,11 @@ def test_hook_errors_say_what_failed(platform: str) -> None:
     hook = WebhookSnapshotter(platform, SECRET, timeout_seconds=5)
     with pytest.raises(HookFailed, match="HTTP 503"):
         hook.snapshot(request_id=1, service="example", platform_user_id="user-1")
-    with pytest.raises(HookFailed, match="HTTP 401: check that it verifies signatures"):
+    with pytest.raises(
+        HookFailed,
+        match=r"HTTP 401\): check that it verifies signatures "
+        "with BRIGHTLINE_LEGAL_SNAPSHOT_SECRET",
+    ):
         WebhookSnapshotter(platform, "whsec_wrong", timeout_seconds=5).snapshot(
             request_id=1, service="example", platform_user_id="user-1"
         )

@@ -159,7 +159,10 @@ def test_http_failures_are_upstream_errors_with_a_clear_message(status: int, mes
 @pytest.mark.parametrize(
     ("error", "message"),
     [
-        (httpx.ReadTimeout("slow"), "did not answer within 2 s; try again later"),
+        (
+            httpx.ReadTimeout("slow"),
+            "did not answer within 2 s; nothing was built, try again later",
+        ),
         (httpx.ConnectTimeout("slow"), "did not answer within 2 s"),
         (httpx.ConnectError("refused"), "could not connect to the enrichment webhook"),
         (httpx.RemoteProtocolError("broken"), "failed: RemoteProtocolError"),

@@ -30,21 +30,19 @@ import json
 import logging
 import os
 import re
-import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import httpx
 from sqlalchemy.orm import Session
 
-from brightline import __version__
 from brightline.errors import BrightlineError, InvalidInput, UpstreamError
-from brightline.events import sign
 from brightline.events.models import EventType
 from brightline.events.outbox import enqueue_event
+from brightline.events.signed_post import SignedEndpoint
 from brightline.legal.hooks import (
     AccountExporter,
     AccountSnapshotter,
@@ -147,15 +145,6 @@ def load_hook_settings(environ: Mapping[str, str] | None = None) -> HookSettings
 # -- the signed webhook ------------------------------------------------------------------------
 
 
-def _origin(url: str) -> str:
-    """A URL shown as its origin only: a receiver's path or query often holds its token."""
-    try:
-        parsed = httpx.URL(url)
-        return f"{parsed.scheme}://{parsed.netloc.decode('ascii', 'replace')}"
-    except (httpx.InvalidURL, ValueError):
-        return "(invalid URL)"
-
-
 class _SignedWebhook:
     """POST a signed envelope, read a bounded JSON answer; every failure is :class:`HookFailed`."""
 
@@ -165,93 +154,40 @@ class _SignedWebhook:
         secret: str,
         *,
         event: str,
+        name: str,
         max_answer: int,
         timeout_seconds: float = 30.0,
         transport: httpx.BaseTransport | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        if not url.startswith(("https://", "http://")):
-            raise InvalidInput(f"the {event} URL must be an http(s) URL")
-        if not secret:
-            raise InvalidInput(f"the {event} webhook needs a secret to sign with")
-        self._url = url
-        self._secret = secret
         self._event = event
-        self._max_answer = max_answer
-        self._timeout = timeout_seconds
-        self._transport = transport
-        self._clock = clock
-        self._origin = _origin(url)
+        self._endpoint = SignedEndpoint(
+            url,
+            secret,
+            name=name,
+            max_answer=max_answer,
+            failure=HookFailed,
+            timeout_seconds=timeout_seconds,
+            key_variable=f"BRIGHTLINE_LEGAL_{name.upper()}_SECRET",
+            retry_hint="staff are told and can retry",
+            transport=transport,
+            clock=clock,
+        )
 
     def __repr__(self) -> str:
         # Never the secret, nor the URL's path (it may hold the receiver's own token).
-        return f"{type(self).__name__}({self._origin})"
+        return f"{type(self).__name__}({self._endpoint.origin})"
 
     def _call(self, data: Mapping[str, object]) -> object:
-        request_id = secrets.token_hex(16)
-        timestamp = int(self._clock())
-        body = json.dumps(
-            {
-                "type": self._event,
-                "request_id": request_id,
-                "created_at": datetime.fromtimestamp(timestamp, UTC).isoformat(),
-                "data": dict(data),
-            },
-            sort_keys=True,
-            separators=(",", ":"),
-        ).encode()
-        headers = {
-            "Content-Type": "application/json",
-            "Accept": "application/json",
-            "Brightline-Event": self._event,
-            "Brightline-Request": request_id,
-            "Brightline-Timestamp": str(timestamp),
-            "Brightline-Signature": sign(self._secret, timestamp, body),
-        }
-        answer = self._post(body, headers)
+        _, answer = self._endpoint.post(self._event, data)
         if not answer.strip():
             return None
         try:
             return json.loads(answer)
         except ValueError:
             raise HookFailed(
-                f"the {self._event} webhook at {self._origin} answered something that is not JSON"
+                f"{self._endpoint.where} answered something that is not JSON"
             ) from None
-
-    def _post(self, body: bytes, headers: Mapping[str, str]) -> bytes:
-        where = f"the {self._event} webhook at {self._origin}"
-        try:
-            with (
-                httpx.Client(
-                    timeout=httpx.Timeout(self._timeout),
-                    follow_redirects=False,
-                    transport=self._transport,
-                    headers={"User-Agent": f"brightline/{__version__} (legal)"},
-                ) as client,
-                client.stream("POST", self._url, content=body, headers=dict(headers)) as response,
-            ):
-                status = response.status_code
-                if not 200 <= status < 300:
-                    hint = (
-                        ": check that it verifies signatures with its secret"
-                        if status in (401, 403)
-                        else ""
-                    )
-                    raise HookFailed(f"{where} answered HTTP {status}{hint}")
-                chunks: list[bytes] = []
-                size = 0
-                for chunk in response.iter_bytes():
-                    size += len(chunk)
-                    if size > self._max_answer:
-                        raise HookFailed(f"{where} answered more than {self._max_answer} bytes")
-                    chunks.append(chunk)
-                return b"".join(chunks)
-        except httpx.TimeoutException:
-            raise HookFailed(f"{where} did not answer within {self._timeout:g} s") from None
-        except httpx.ConnectError:
-            raise HookFailed(f"could not connect to {where}") from None
-        except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            raise HookFailed(f"the request to {where} failed: {type(exc).__name__}") from None
 
 
 def _account(request_id: int, service: str, platform_user_id: str) -> dict[str, object]:
@@ -304,12 +240,17 @@ class WebhookSnapshotter(_SignedWebhook):
 
     def __init__(self, url: str, secret: str, **options: Any) -> None:
         super().__init__(
-            url, secret, event=SNAPSHOT_EVENT, max_answer=MAX_SNAPSHOT_ANSWER, **options
+            url,
+            secret,
+            event=SNAPSHOT_EVENT,
+            name="snapshot",
+            max_answer=MAX_SNAPSHOT_ANSWER,
+            **options,
         )
 
     def snapshot(self, *, request_id: int, service: str, platform_user_id: str) -> str | None:
         answer = self._call(_account(request_id, service, platform_user_id))
-        return _ticket(answer, f"the snapshot webhook at {self._origin}")
+        return _ticket(answer, self._endpoint.where)
 
 
 class WebhookExporter(_SignedWebhook):
@@ -322,14 +263,19 @@ class WebhookExporter(_SignedWebhook):
     ) -> None:
         # base64 is 4/3 of the bytes, plus the envelope.
         super().__init__(
-            url, secret, event=EXPORT_EVENT, max_answer=max_bytes * 4 // 3 + 65536, **options
+            url,
+            secret,
+            event=EXPORT_EVENT,
+            name="export",
+            max_answer=max_bytes * 4 // 3 + 65536,
+            **options,
         )
 
     def export(
         self, *, request_id: int, service: str, platform_user_id: str
     ) -> Sequence[ExportedRecord]:
         answer = self._call(_account(request_id, service, platform_user_id))
-        return _records(answer, f"the export webhook at {self._origin}")
+        return _records(answer, self._endpoint.where)
 
 
 # -- plugins -------------------------------------------------------------------------------------

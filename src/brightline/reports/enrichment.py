@@ -21,9 +21,7 @@ never built on a half-answered request.
 from __future__ import annotations
 
 import importlib
-import json
 import logging
-import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -32,9 +30,8 @@ from typing import Protocol, runtime_checkable
 
 import httpx
 
-from brightline import __version__
 from brightline.errors import BrightlineError, InvalidInput, UpstreamError
-from brightline.events import sign
+from brightline.events.signed_post import SignedEndpoint
 from brightline.reports.context import ReportContext
 from brightline.reports.wire import (
     MAX_DOCUMENT_BYTES,
@@ -207,21 +204,12 @@ class NoEnrichment:
         return ReportContext()
 
 
-def _origin(url: str) -> str:
-    """A URL shown as its origin only: a receiver's path or query often holds its token."""
-    try:
-        parsed = httpx.URL(url)
-        return f"{parsed.scheme}://{parsed.netloc.decode('ascii', 'replace')}"
-    except (httpx.InvalidURL, ValueError):
-        return "(invalid URL)"
-
-
 class WebhookEnricher:
     """POSTs the request to the platform's enrichment endpoint and reads its JSON answer.
 
     The request is signed like Brightline's event webhooks, so a receiver verifies it with
     :func:`brightline.events.verify_signature`. Redirects are not followed, the answer is read
-    up to 4 MiB, and nothing of either body is ever logged.
+    up to 4 MiB, and nothing of either body is ever logged (:mod:`brightline.events.signed_post`).
     """
 
     def __init__(
@@ -233,46 +221,28 @@ class WebhookEnricher:
         transport: httpx.BaseTransport | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        if not url.startswith(("https://", "http://")):
-            raise InvalidInput("the enrichment URL must be an http(s) URL")
-        if not secret:
-            raise InvalidInput("the enrichment webhook needs a secret to sign with")
-        self._url = url
-        self._secret = secret
-        self._timeout = timeout_seconds
-        self._transport = transport
-        self._clock = clock
-        self._origin = _origin(url)
+        self._endpoint = SignedEndpoint(
+            url,
+            secret,
+            name="enrichment",
+            max_answer=MAX_DOCUMENT_BYTES,
+            failure=EnrichmentFailed,
+            timeout_seconds=timeout_seconds,
+            key_variable="BRIGHTLINE_ENRICHMENT_SECRET",
+            retry_hint="nothing was built, try again later",
+            transport=transport,
+            clock=clock,
+        )
 
     def __repr__(self) -> str:
         # Never the secret, nor the URL's path (it may hold the receiver's own token).
-        return f"WebhookEnricher({self._origin})"
-
-    def _envelope(self, request: EnrichmentRequest, request_id: str) -> bytes:
-        """The exact bytes POSTed: the event webhooks' envelope around the request."""
-        created = request.requested_at or datetime.fromtimestamp(self._clock(), UTC)
-        body = {
-            "type": EVENT_TYPE,
-            "request_id": request_id,
-            "created_at": _utc(created),
-            "data": request.to_json(),
-        }
-        return json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+        return f"WebhookEnricher({self._endpoint.origin})"
 
     def enrich(self, request: EnrichmentRequest) -> ReportContext:
-        request_id = secrets.token_hex(16)
-        body = self._envelope(request, request_id)
-        timestamp = int(self._clock())
-        headers = {
-            "Content-Type": "application/json",
-            "Accept": "application/json",
-            "Brightline-Event": EVENT_TYPE,
-            "Brightline-Request": request_id,
-            "Brightline-Timestamp": str(timestamp),
-            "Brightline-Signature": sign(self._secret, timestamp, body),
-        }
         started = time.monotonic()
-        answer = self._post(body, headers)
+        request_id, answer = self._endpoint.post(
+            EVENT_TYPE, request.to_json(), created_at=request.requested_at
+        )
         try:
             context = read_context(
                 load_json(answer, source="enrichment answer"), source="enrichment answer"
@@ -280,7 +250,7 @@ class WebhookEnricher:
         except InvalidContext as exc:
             log.warning("enrichment answer for case %d refused at %s", request.case_id, exc.path)
             raise InvalidEnrichment(
-                f"the enrichment webhook at {self._origin} answered something that is not a "
+                f"{self._endpoint.where} answered something that is not a "
                 f"report context: {exc.path}: {exc.problem}",
                 exc.path,
             ) from None
@@ -292,65 +262,6 @@ class WebhookEnricher:
             time.monotonic() - started,
         )
         return context
-
-    def _post(self, body: bytes, headers: Mapping[str, str]) -> bytes:
-        where = self._origin
-        try:
-            with (
-                httpx.Client(
-                    timeout=httpx.Timeout(self._timeout),
-                    follow_redirects=False,
-                    transport=self._transport,
-                    headers={"User-Agent": f"brightline/{__version__} (enrichment)"},
-                ) as client,
-                client.stream("POST", self._url, content=body, headers=dict(headers)) as response,
-            ):
-                status = response.status_code
-                if not 200 <= status < 300:
-                    raise EnrichmentFailed(_status_message(where, status))
-                chunks: list[bytes] = []
-                size = 0
-                for chunk in response.iter_bytes():
-                    size += len(chunk)
-                    if size > MAX_DOCUMENT_BYTES:
-                        raise EnrichmentFailed(
-                            f"the enrichment webhook at {where} answered more than "
-                            f"{MAX_DOCUMENT_BYTES} bytes"
-                        )
-                    chunks.append(chunk)
-                return b"".join(chunks)
-        except httpx.TimeoutException:
-            raise EnrichmentFailed(
-                f"the enrichment webhook at {where} did not answer within {self._timeout:g} s; "
-                "try again later"
-            ) from None
-        except httpx.ConnectError:
-            raise EnrichmentFailed(
-                f"could not connect to the enrichment webhook at {where}; try again later"
-            ) from None
-        except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            raise EnrichmentFailed(
-                f"the request to the enrichment webhook at {where} failed: {type(exc).__name__}"
-            ) from None
-
-
-def _status_message(where: str, status: int) -> str:
-    if status >= 500 or status == 429:
-        return (
-            f"the enrichment webhook at {where} failed (HTTP {status}); nothing was built, "
-            "try again later"
-        )
-    if 300 <= status < 400:
-        return (
-            f"the enrichment webhook at {where} redirected (HTTP {status}); redirects are not "
-            "followed"
-        )
-    if status in (401, 403):
-        return (
-            f"the enrichment webhook at {where} refused the request (HTTP {status}): check "
-            "that it verifies signatures with BRIGHTLINE_ENRICHMENT_SECRET"
-        )
-    return f"the enrichment webhook at {where} refused the request (HTTP {status})"
 
 
 class PluginEnricher:
