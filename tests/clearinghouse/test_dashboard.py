@@ -14,6 +14,8 @@ from hypothesis import strategies as st
 from brightline.clearinghouse import Analysis, HashSetLookup, analyse, demo_router
 from brightline.clearinghouse.dashboard import (
     MAX_DAYS,
+    Dashboard,
+    DashboardCache,
     ReportFacts,
     build_dashboard,
     describe_duration,
@@ -178,3 +180,26 @@ def test_figures_always_add_up(facts: list[ReportFacts], scope: list[str] | None
     if scope is not None:
         assert {agency for agency, _ in board.per_agency} <= set(scope)
     assert board.reports == build_dashboard(list(reversed(facts)), scope=scope).reports
+
+
+def test_cache_builds_once_per_run_and_scope() -> None:
+    built: list[tuple[str, ...] | None] = []
+
+    def build(scope: tuple[str, ...] | None) -> Dashboard:
+        built.append(scope)
+        return build_dashboard([], scope=scope)
+
+    cache = DashboardCache(max_scopes=2)
+    west, south = ("west",), ("south",)
+    first = cache.get(7, None, lambda: build(None))
+    assert cache.get(7, None, lambda: build(None)) is first
+    cache.get(7, ["west"], lambda: build(west))
+    cache.get(7, ["west"], lambda: build(west))
+    assert built == [None, west]
+    cache.get(7, ["south"], lambda: build(south))  # evicts the least recently used: every agency
+    cache.get(7, None, lambda: build(None))
+    assert built == [None, west, south, None]
+    cache.get(8, ["west"], lambda: build(west))  # a new run: everything is rebuilt
+    cache.get(None, None, lambda: build(None))  # no run yet: never kept
+    cache.get(None, None, lambda: build(None))
+    assert built == [None, west, south, None, west, None, None]

@@ -9,12 +9,15 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from brightline.accounts import AccountRole
 from brightline.clearinghouse.analysis_store import analyse_intake, dashboard_facts
 from brightline.clearinghouse.dashboard import build_dashboard
+from brightline.clearinghouse.intake import finish_report
 from brightline.clearinghouse.investigators import assign_agency
+from brightline.clearinghouse.models import IntakeProvider
 from brightline.clearinghouse.routing import demo_router
 from brightline.review import AuditAction, query_audit
 from brightline.web.charts import Bar, column_chart
@@ -131,3 +134,23 @@ def test_column_chart_escapes_and_skips_empty_columns() -> None:
     assert "&lt;b&gt;a&lt;/b&gt;" in drawn
     assert "per &lt;day&gt;" in drawn
     assert "no data" in str(column_chart("t", [], chart_id="c2"))
+
+
+def test_figures_are_rebuilt_after_the_next_analysis_run(
+    client: TestClient, sessions: sessionmaker[Session], analysed: Planted
+) -> None:
+    """Kept per run: a report finished since is counted once an analysis run has stored it,
+    not before (the stored analysis does not have it yet)."""
+    login(client, NAMES[AccountRole.LEAD])
+
+    def reports() -> str:
+        return _csv(client.get("/console/clearinghouse/dashboard.csv").text)[("total", "reports")]
+
+    assert reports() == "4"
+    with sessions.begin() as session:
+        provider = session.scalars(select(IntakeProvider).where(IntakeProvider.name == "esp-one"))
+        finish_report(session=session, provider=provider.one(), report_id=analysed.unfinished)
+    assert reports() == "4"
+    with sessions.begin() as session:
+        analyse_intake(session=session, as_of=AS_OF, router=demo_router())
+    assert reports() == "5"

@@ -60,6 +60,7 @@ __all__ = [
     "analysis_runs",
     "dashboard_facts",
     "intake_watermark",
+    "latest_run_id",
     "parse_closing_reason",
     "parse_referral_status",
     "record_feedback",
@@ -119,6 +120,11 @@ def analysis_due(*, session: Session) -> bool:
         now.finished_reports,
         now.last_finished_at,
     )
+
+
+def latest_run_id(*, session: Session) -> int | None:
+    """The newest analysis run's id: the version of everything stored (None before any run)."""
+    return session.scalar(select(func.max(AnalysisRunRecord.id)))
 
 
 def analysis_runs(*, session: Session, limit: int = 20) -> list[AnalysisRunRecord]:

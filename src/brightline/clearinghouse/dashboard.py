@@ -27,8 +27,9 @@ from __future__ import annotations
 
 import csv
 import math
-from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+import threading
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TextIO
@@ -39,6 +40,7 @@ from brightline.clearinghouse.triage import Tier
 
 __all__ = [
     "Dashboard",
+    "DashboardCache",
     "DurationSummary",
     "ReportFacts",
     "build_dashboard",
@@ -221,6 +223,48 @@ def build_dashboard(
         days_cut=cut,
         scope=None if scope is None else tuple(sorted(wanted or ())),
     )
+
+
+class DashboardCache:
+    """Dashboards kept per scope until the stored analysis changes.
+
+    The stored figures change only when an analysis run stores new results (feedback on a
+    referral changes its status, which the dashboard does not show), so a dashboard built for
+    the latest run's id stays right until the next run. Building one reads every analysed
+    report (seconds at a million), which a console page must not repeat on every view. Entries
+    for an older run are dropped as soon as a newer run is seen; at most ``max_scopes`` scopes
+    are kept (least recently used first out). One build runs at a time per process.
+    """
+
+    def __init__(self, max_scopes: int = 64) -> None:
+        self._max_scopes = max_scopes
+        self._version: int | None = None
+        self._entries: OrderedDict[tuple[str, ...] | None, Dashboard] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(
+        self,
+        version: int | None,
+        scope: Sequence[str] | None,
+        build: Callable[[], Dashboard],
+    ) -> Dashboard:
+        """The dashboard for ``scope`` as of run ``version`` (None: no run yet, never cached)."""
+        key = None if scope is None else tuple(sorted(scope))
+        with self._lock:
+            if version is None:
+                return build()
+            if version != self._version:
+                self._entries.clear()
+                self._version = version
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+                return found
+            built = build()
+            self._entries[key] = built
+            while len(self._entries) > self._max_scopes:
+                self._entries.popitem(last=False)
+            return built
 
 
 def facts_from_analysis(analysis: Analysis, *, routed_at: datetime) -> list[ReportFacts]:

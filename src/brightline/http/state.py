@@ -13,6 +13,7 @@ from fastapi import Request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from brightline.clearinghouse.dashboard import DashboardCache
 from brightline.custody import custody_key
 from brightline.evidence import EvidenceStore
 from brightline.http.auth_cache import AuthCache
@@ -34,6 +35,8 @@ class ServiceState:
     evidence: EvidenceStore
     """Where media that matched is kept, encrypted, when a request flags it for review."""
     auth: AuthCache = field(default_factory=AuthCache)
+    dashboards: DashboardCache = field(default_factory=DashboardCache)
+    """The clearinghouse dashboard per scope, rebuilt after each analysis run."""
     ready: bool = False
     _distance: tuple[int, float] | None = None
 

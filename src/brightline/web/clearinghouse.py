@@ -28,6 +28,7 @@ from brightline.clearinghouse.analysis_store import (
     agencies,
     analysis_queue,
     dashboard_facts,
+    latest_run_id,
     record_feedback,
     report_analysis,
 )
@@ -40,6 +41,7 @@ from brightline.clearinghouse.dashboard import (
 )
 from brightline.clearinghouse.investigators import investigator_scope
 from brightline.errors import InvalidInput
+from brightline.http.state import ServiceState
 from brightline.review import AuditAction, audit
 from brightline.web.charts import Bar, column_chart, horizontal_bar_chart
 from brightline.web.pages import RowId, StateDep, _page, _redirect
@@ -162,12 +164,15 @@ def referral_feedback(
 # ------------------------------------------------------------------------------ the dashboard
 
 
-def _dashboard(session: Session, viewer: Viewer) -> Dashboard:
+def _dashboard(state: ServiceState, session: Session, viewer: Viewer) -> Dashboard:
     """The figures this viewer may see: an investigator's agencies only (their reports and
-    their referrals), every agency for leads and admins."""
-    scope = viewer_scope(session, viewer)
-    facts = dashboard_facts(session=session)
-    return build_dashboard(facts, scope=None if scope is None else sorted(scope))
+    their referrals), every agency for leads and admins; built once per analysis run."""
+    scope = None if (agencies := viewer_scope(session, viewer)) is None else sorted(agencies)
+    return state.dashboards.get(
+        latest_run_id(session=session),
+        scope,
+        lambda: build_dashboard(dashboard_facts(session=session), scope=scope),
+    )
 
 
 def _percent(value: float | None) -> str:
@@ -243,7 +248,7 @@ def dashboard_page(state: StateDep, viewer: InvestigatorDep) -> Response:
     """Reports per day, provider, tier and agency, times, new/known share, duplicate and
     bundle rates, as charts with their tables; audited."""
     with state.transaction() as session:
-        dashboard = _dashboard(session, viewer)
+        dashboard = _dashboard(state, session, viewer)
         audit(
             session=session,
             actor=viewer.username,
@@ -268,7 +273,7 @@ def dashboard_csv(state: StateDep, viewer: InvestigatorDep) -> Response:
     """The dashboard's figures as CSV (durations in hours, rates 0-1); the export is recorded."""
     out = io.StringIO()
     with state.transaction() as session:
-        dashboard = _dashboard(session, viewer)
+        dashboard = _dashboard(state, session, viewer)
         count = write_dashboard_csv(dashboard, out)
         audit(
             session=session,
