@@ -147,15 +147,25 @@ def submit(
     )
 
 
-def preserved_account(session: Session, store: EvidenceStore, *, files: int = 2) -> FinishedReport:
-    """A reviewed account whose finished report is preserved (media, XML, case record)."""
+def preserved_account(
+    session: Session,
+    store: EvidenceStore,
+    *,
+    files: int = 2,
+    custody_key: bytes = KEY,
+    preserved_at: datetime = T0 - timedelta(days=10),
+) -> FinishedReport:
+    """A reviewed account whose finished report is preserved (media, XML, case record).
+
+    Tests against a running app pass the app's ``custody_key``, so that the log still verifies.
+    """
     made = make_finished_report(session, store, files=files)
     preserve_report(
         session=session,
         report_id=made.report_id,
         store=store,
-        custody_key=KEY,
+        custody_key=custody_key,
         settings=PreservationSettings(),
-        now=T0 - timedelta(days=10),
+        now=preserved_at,
     )
     return made

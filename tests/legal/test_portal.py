@@ -226,6 +226,47 @@ def test_sessions_end_when_idle_expired_revoked_or_signed_out_by_staff(session: 
     assert list_portal_sessions(session=session, officer_id=sender.officer.id) == []
 
 
+def test_revoking_an_officer_ends_their_sessions_and_codes_in_the_same_transaction(
+    session: Session,
+) -> None:
+    revoked, other = make_sender(session), make_sender(session)
+    mailer = RecordingMailer()
+    for sender in (revoked, other):
+        _ask(session, mailer, sender.officer.email)
+        _sign_in(session, sender.officer.email, mailer.last_code(sender.officer.email))
+        _ask(session, mailer, sender.officer.email, minutes=2)  # a code not used yet
+
+    def left(sender: Sender) -> tuple[int, int]:
+        """The officer's sessions and unused codes."""
+        officer_id = sender.officer.id
+        codes = session.scalars(
+            select(SignInCode.id).where(
+                SignInCode.officer_id == officer_id, SignInCode.spent_at.is_(None)
+            )
+        ).all()
+        return len(list_portal_sessions(session=session, officer_id=officer_id)), len(codes)
+
+    assert left(revoked) == left(other) == (1, 1)
+    at = T0 + timedelta(minutes=5)
+    savepoint = session.begin_nested()
+    revoke_officer(
+        session=session, officer_id=revoked.officer.id, actor="staff-0001", reason="x", now=at
+    )
+    assert left(revoked) == (0, 0)  # at once, before any request would have found the session
+    savepoint.rollback()
+    assert left(revoked) == (1, 1)  # undone with the revocation: one transaction
+
+    revoke_officer(
+        session=session, officer_id=revoked.officer.id, actor="staff-0001", reason="x", now=at
+    )
+    assert left(revoked) == (0, 0)
+    assert left(other) == (1, 1)
+    spent = session.scalars(
+        select(SignInCode.spent_at).where(SignInCode.officer_id == revoked.officer.id)
+    ).all()
+    assert at in spent
+
+
 def test_a_form_key_is_accepted_once(session: Session) -> None:
     sender = make_sender(session)
     key = "k" * 24

@@ -30,6 +30,7 @@ from brightline.http import create_app
 from brightline.review import ContentFacts, FlagMatch, SubjectRef, flag_content
 from brightline.settings import ServiceSettings, Settings
 from brightline.storage import create_engine_for, session_factory, upgrade_database
+from tests.legal.smtp import Inbox, smtp_server
 
 PASSWORD = "correct horse battery staple"  # noqa: S105  (a test account)
 NAMES = {role: f"test-{role.value}" for role in AccountRole}
@@ -220,6 +221,18 @@ def base_url(settings: Settings, accounts: dict[AccountRole, str]) -> Iterator[s
         server.should_exit = True
         thread.join(timeout=30)
         listener.close()
+
+
+@pytest.fixture
+def inbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Inbox]:
+    """A loopback SMTP server the portal mails sign-in codes through. Request it before
+    ``base_url``: the app reads the relay from the environment when it is built."""
+    with smtp_server() as (running, port):
+        monkeypatch.setenv("BRIGHTLINE_PORTAL_SMTP_HOST", "127.0.0.1")
+        monkeypatch.setenv("BRIGHTLINE_PORTAL_SMTP_PORT", str(port))
+        monkeypatch.setenv("BRIGHTLINE_PORTAL_SMTP_TLS", "none")
+        monkeypatch.setenv("BRIGHTLINE_PORTAL_SMTP_SENDER", "portal@platform.example")
+        yield running
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """Legal requests for the console tests: a preservation request naming a preserved account, an
-emergency request and an overdue subpoena, written with the app's own vault and custody key."""
+emergency request and an overdue subpoena; or only a preserved account, for a request sent
+through the portal. Written with the app's own vault and custody key."""
 
 from __future__ import annotations
 
@@ -7,13 +8,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from brightline.custody import custody_key
-from brightline.evidence.preservation import preserve_report
 from brightline.evidence.store import EvidenceStore
 from brightline.legal import LegalContext, LegalSettings, RequestType
-from brightline.settings import PreservationSettings, Settings
+from brightline.settings import Settings
 from brightline.storage import create_engine_for, session_factory, upgrade_database
-from tests.evidence.helpers import make_finished_report
-from tests.legal.helpers import make_sender, new_request, submit
+from tests.evidence.helpers import FinishedReport
+from tests.legal.helpers import make_sender, new_request, preserved_account, submit
 
 
 @dataclass(frozen=True)
@@ -33,11 +33,9 @@ def seed_requests(settings: Settings) -> Seeded:
     try:
         upgrade_database(engine)
         with session_factory(engine).begin() as session:
-            made = make_finished_report(session, store, files=1)
-            preserve_report(
-                session=session, report_id=made.report_id, store=store,
-                custody_key=ctx.custody_key, settings=PreservationSettings(),
-                now=now - timedelta(days=3),
+            made = preserved_account(
+                session, store, files=1, custody_key=ctx.custody_key,
+                preserved_at=now - timedelta(days=3),
             )  # fmt: skip
             sender = make_sender(session)
             overdue = submit(
@@ -57,5 +55,23 @@ def seed_requests(settings: Settings) -> Seeded:
                 now=now - timedelta(minutes=5),
             )  # fmt: skip
             return Seeded(preservation.id, emergency.id, overdue.id)
+    finally:
+        engine.dispose()
+
+
+def seed_preserved_account(settings: Settings) -> FinishedReport:
+    """A placeholder account whose one finished report is preserved in the app's vault under
+    the app's custody key, and that no request names yet."""
+    engine = create_engine_for(settings.database_url)
+    try:
+        upgrade_database(engine)
+        with session_factory(engine).begin() as session:
+            return preserved_account(
+                session,
+                EvidenceStore.from_settings(settings),
+                files=1,
+                custody_key=custody_key(settings),
+                preserved_at=datetime.now(UTC) - timedelta(days=3),
+            )
     finally:
         engine.dispose()

@@ -1,11 +1,12 @@
 """Shared by the portal's HTTP and browser tests: placeholder agencies and officers, an app
-whose sign-in codes go to a recording mailer, and signing in over HTTP."""
+whose sign-in codes go to a recording mailer, and signing in over HTTP or in a browser."""
 
 from __future__ import annotations
 
 import re
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -30,6 +31,7 @@ from brightline.legal.productions import build_production, deliver_production
 from brightline.settings import Settings
 from brightline.storage import create_engine_for, session_factory, upgrade_database
 from brightline.web.portal import code_mailer
+from tests.legal.smtp import Inbox
 
 PDF = b"%PDF-1.7\n% synthetic placeholder document\n%%EOF\n"
 _HIDDEN = re.compile(r'name="(csrf_token|form_key|login_token)" value="([^"]*)"')
@@ -172,3 +174,18 @@ def portal_sign_in(client: TestClient, mailer: RecordingMailer, email: str) -> s
     assert answer.status_code == 303, answer.text
     assert answer.headers["location"] == "/portal/requests"
     return hidden(client.get("/portal/requests/new").text)["csrf_token"]
+
+
+def portal_browser_sign_in(browser: Any, base_url: str, inbox: Inbox, email: str) -> Any:
+    """A new browser context whose officer opened the portal, was sent to sign in, and signed in
+    with the code mailed to ``email``; its page, on the agency's requests."""
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    page.goto(f"{base_url}/portal/requests")
+    page.wait_for_url("**/portal/login?next=/portal/requests")
+    page.fill("input[name=email]", email)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#code-sent")
+    page.fill("input[name=code]", inbox.last_code(email))
+    page.click("button[type=submit]")
+    page.wait_for_url("**/portal/requests")
+    return page

@@ -3,7 +3,8 @@
 An officer's email must be at one of the agency's allowed domains (or a subdomain of one), and
 platform staff verify each officer before any of their requests is accepted; a revoked officer
 stays revoked (a new record is made if they return), and their open requests are flagged for
-staff. Sign-in to the portal (one-time codes) is built on these rows later.
+staff. The portal (:mod:`brightline.legal.portal`) signs officers in on these rows; revoking an
+officer ends their portal sessions and unused codes in the revocation's own transaction.
 
 Email addresses and names are personal data: they are stored here and shown to staff, never
 logged; listings and logs use the officer's ``handle``.
@@ -16,7 +17,7 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from brightline.errors import Conflict, InvalidInput, NotFound
@@ -28,6 +29,7 @@ from brightline.legal.models import (
     LegalRequest,
     Officer,
 )
+from brightline.legal.portal_models import PortalSession, SignInCode
 from brightline.legal.records import clean_text, raise_flag, required_text
 from brightline.storage.base import utcnow
 
@@ -188,7 +190,8 @@ def verify_officer(
 def revoke_officer(
     *, session: Session, officer_id: int, actor: str, reason: str, now: datetime | None = None
 ) -> Officer:
-    """Stop accepting requests from an officer; their open requests are flagged for staff."""
+    """Stop accepting requests from an officer: their portal sessions end and their unused
+    sign-in codes die in the same transaction, and their open requests are flagged for staff."""
     when = now or utcnow()
     officer = get_officer(session=session, officer_id=officer_id, for_update=True)
     if officer.revoked_at is not None:
@@ -198,6 +201,7 @@ def revoke_officer(
     officer.revoked_by = clean_actor
     officer.revoke_reason = required_text("reason", reason, 2000, multiline=True)
     session.flush()
+    ended = end_portal_access(session=session, officer_id=officer.id, now=when)
     open_requests = session.scalars(
         select(LegalRequest)
         .where(LegalRequest.officer_id == officer_id, LegalRequest.status.in_(OPEN_STATUSES))
@@ -213,8 +217,40 @@ def revoke_officer(
             at=when,
             actor=clean_actor,
         )
-    logger.info("officer %d revoked; %d open request(s) flagged", officer.id, len(open_requests))
+    logger.info(
+        "officer %d revoked; %d portal session(s) ended, %d open request(s) flagged",
+        officer.id,
+        ended,
+        len(open_requests),
+    )
     return officer
+
+
+def end_portal_access(*, session: Session, officer_id: int, now: datetime | None = None) -> int:
+    """Delete the officer's portal sessions and spend their unused sign-in codes; how many
+    sessions there were. Never commits.
+
+    Why here and not only in :mod:`brightline.legal.portal`: revocation must sign the officer
+    out in its own transaction (a revoked officer's session row is a live credential until the
+    next request would have found it), and the portal module builds on this one, not the
+    reverse. Staff signing an officer out (``end_officer_sessions``) uses the same function.
+    """
+    ended = int(
+        session.scalar(
+            select(func.count())
+            .select_from(PortalSession)
+            .where(PortalSession.officer_id == officer_id)
+        )
+        or 0
+    )
+    session.execute(delete(PortalSession).where(PortalSession.officer_id == officer_id))
+    session.execute(
+        update(SignInCode)
+        .where(SignInCode.officer_id == officer_id, SignInCode.spent_at.is_(None))
+        .values(spent_at=now or utcnow()),
+        execution_options={"synchronize_session": False},
+    )
+    return ended
 
 
 def check_may_submit(officer: Officer, agency_id: int) -> None:

@@ -51,6 +51,7 @@ from brightline.legal.officers import (
     add_officer,
     agency_domains,
     domain_allowed,
+    end_portal_access,
     normalise_domain,
 )
 from brightline.legal.portal_mail import CodeMailer, SmtpSettings, SmtpTls
@@ -480,15 +481,9 @@ def list_portal_sessions(*, session: Session, officer_id: int) -> list[PortalSes
 
 
 def end_officer_sessions(*, session: Session, officer_id: int) -> int:
-    """Sign an officer out everywhere (staff, after a lost device); how many sessions ended."""
-    ended = len(list_portal_sessions(session=session, officer_id=officer_id))
-    session.execute(delete(PortalSession).where(PortalSession.officer_id == officer_id))
-    session.execute(
-        update(SignInCode)
-        .where(SignInCode.officer_id == officer_id, SignInCode.spent_at.is_(None))
-        .values(spent_at=utcnow()),
-        execution_options={"synchronize_session": False},
-    )
+    """Sign an officer out everywhere (staff, after a lost device); how many sessions ended.
+    Unused sign-in codes die too. Revoking an officer does the same."""
+    ended = end_portal_access(session=session, officer_id=officer_id)
     log.info("officer %d: %d portal session(s) ended by staff", officer_id, ended)
     return ended
 

@@ -57,8 +57,8 @@ class AuditAction(enum.StrEnum):
     LEGAL_VIEW = "legal_view"
     """The legal-process accountability page was shown (or its CSV downloaded: ``download``)."""
     LEGAL_ACTION = "legal_action"
-    """Staff acted on a legal request in the console (verify, transition, assign, note, build
-    or deliver a production); ``detail.action`` says which."""
+    """Staff acted on a legal request in the console (verify, transition, assign, note; build,
+    deliver or download a production); ``detail.action`` says which."""
     TERM_CANDIDATES_VIEW = "term_candidates_view"
     """The review queue of discovered term variants was shown."""
     TERM_CANDIDATE_DECIDE = "term_candidate_decide"

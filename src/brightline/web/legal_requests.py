@@ -2,12 +2,14 @@
 (``/console/legal/requests/{id}``) with the forms staff work it with.
 
 Who may do what: leads and admins (``LEGAL_STAFF``) work requests (verify, move along the
-workflow with a reason, assign, add notes, build and deliver productions); auditors may read
-the pages (oversight) but every form is refused to them; reviewers and investigators see
-neither (legal process names accounts and people outside their work). Each page view is in the
-audit log (``legal_view``), each action as ``legal_action`` with the action's code, and the
-services record the request history and the chain of custody as they always do. Every form
-carries the CSRF token and a one-time key, so a double click or a replay applies nothing twice.
+workflow with a reason, assign, add notes, build, deliver and download productions); auditors
+may read the pages (oversight) but every form is refused to them, the download too (it opens
+evidence); reviewers and investigators see neither (legal process names accounts and people
+outside their work). Each page view is in the audit log (``legal_view``), each action as
+``legal_action`` with the action's code, and the services record the request history and the
+chain of custody as they always do (a download is in the custody log before a byte is sent).
+Every form carries the CSRF token, and every form that changes the request a one-time key, so
+a double click or a replay applies nothing twice.
 
 The pages call the legal services directly, with the hooks configured in the environment
 (:func:`brightline.legal.platform_hooks.legal_context`): verifying a preservation request
@@ -40,7 +42,7 @@ from brightline.legal import (
     transition_request,
 )
 from brightline.legal.platform_hooks import legal_context
-from brightline.legal.productions import ProductionRead
+from brightline.legal.productions import ProductionRead, open_production_for_download
 from brightline.review import AuditAction, audit
 from brightline.review.audit import DetailValue
 from brightline.storage.base import utcnow
@@ -255,6 +257,39 @@ def deliver(
         )
         return _done(session, viewer, form_key, request_id, "deliver_production",
                      production=delivered.id, rolling=rolling == "on")  # fmt: skip
+
+
+@router.post("/legal/requests/{request_id}/productions/{production_id}/download")
+def download(
+    request_id: RowId, production_id: RowId, state: StateDep, viewer: StaffFormDep
+) -> Response:
+    """A production's zip, delivered or not (staff check a package before delivering it).
+
+    Opening a package is a view of evidence: the download is written to the chain of custody
+    (actor ``console:<username>``, the package's and manifest's digests), to the request's
+    history and to the audit log, and committed, before a byte is sent, as the portal and
+    ``brightline legal production download`` do. Auditors read the pages but do not open
+    evidence: like every form here, this one is refused to them. No one-time key: downloading
+    twice is two downloads, and both are recorded.
+    """
+    context = _context(state)
+    with state.transaction() as session:
+        _production_of(session, request_id, production_id)
+        filename, data = open_production_for_download(
+            session=session,
+            context=context,
+            store=state.evidence,
+            production_id=production_id,
+            agency_id=None,
+            officer_id=None,
+            actor=f"console:{viewer.username}",
+            now=utcnow(),
+        )
+        _audit(session, viewer, AuditAction.LEGAL_ACTION, "legal_request", str(request_id),
+               action="download_production", production=production_id)  # fmt: skip
+    response = Response(data, media_type="application/zip")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 def _production_of(session: Session, request_id: int, production_id: int) -> ProductionRead:
