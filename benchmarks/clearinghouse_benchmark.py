@@ -304,7 +304,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    # Warm up numba's JIT (the PDQ index kernels) so the first row is not charged for it.
+    # Warm up numba's JIT (the PDQ self-join kernels) so the first row is not charged for it.
     cluster_files(generate(SynthConfig(reports=200, seed=0)).reports)
 
     print(f"load average before: {load_average()}")

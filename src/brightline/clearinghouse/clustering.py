@@ -14,16 +14,15 @@ member reaches every other through a chain of links, each an exact digest match 
 distance within the threshold. The tests check exactly this, and that no two linked files ever
 end up in different clusters. Operators who want tighter clusters lower ``pdq_threshold``.
 
-Near-duplicate search uses :class:`brightline.index.PDQIndex` (exact multi-index Hamming
-search) over the distinct usable PDQ hashes, not pairwise comparison; queries run on a few
-threads (the index's kernels release the GIL).
+Near-duplicate search is one exact self-join over the distinct usable PDQ hashes
+(:func:`brightline.index.pdq_pairs_within`: every pair within the threshold, found by bucketing
+16-bit chunks rather than by querying an index once per hash), on a few threads.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,11 +32,9 @@ from brightline.clearinghouse._unionfind import component_labels
 from brightline.clearinghouse.columns import ReportColumns
 from brightline.clearinghouse.model import FileRef, IncomingReport
 from brightline.errors import InvalidInput
-from brightline.index import DEFAULT_MAX_DISTANCE, PDQIndex
+from brightline.index import DEFAULT_MAX_DISTANCE, pdq_pairs_within
 
 __all__ = ["ClusterConfig", "Clustering", "FileCluster", "cluster_columns", "cluster_files"]
-
-_QUERY_CHUNK = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +45,7 @@ class ClusterConfig:
     """PDQ hashes of known lower quality are only compared exactly (md5/sha1), never by PDQ."""
     use_pdq: bool = True
     workers: int = 0
-    """Threads for the PDQ queries; 0 = one per CPU (at most 8)."""
+    """Threads for the PDQ self-join; 0 = one per CPU (at most 8)."""
 
     def __post_init__(self) -> None:
         if isinstance(self.pdq_threshold, bool) or not 0 <= self.pdq_threshold <= 64:
@@ -91,32 +88,6 @@ class Clustering:
         return sum(c.size - 1 for c in self.clusters)
 
 
-def _pdq_edges(
-    hashes: NDArray[np.uint8], threshold: int, workers: int
-) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """Every pair of rows ``i < j`` within ``threshold`` bits of each other."""
-    index = PDQIndex.build(hashes, np.arange(len(hashes), dtype=np.int64))
-    starts = list(range(0, len(hashes), _QUERY_CHUNK))
-
-    def query(start: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-        hits = index.query_many(hashes[start : start + _QUERY_CHUNK], threshold)
-        rows = [start + i for i, row in enumerate(hits) for _ in row]
-        found = [hit for row in hits for hit, _ in row]
-        a = np.asarray(rows, dtype=np.int64)
-        b = np.asarray(found, dtype=np.int64)
-        keep = b > a
-        return a[keep], b[keep]
-
-    if workers <= 1 or len(starts) == 1:
-        results = [query(s) for s in starts]
-    else:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            results = list(pool.map(query, starts))
-    if not results:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    return np.concatenate([a for a, _ in results]), np.concatenate([b for _, b in results])
-
-
 def _first_of_equal(
     values: NDArray[np.uint8], rows: NDArray[np.int64]
 ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
@@ -136,7 +107,7 @@ def cluster_files(
 
 
 def cluster_columns(columns: ReportColumns, config: ClusterConfig | None = None) -> Clustering:
-    """:func:`cluster_files` over columns: digests grouped with numpy, PDQ through the index."""
+    """:func:`cluster_files` over columns: digests grouped with numpy, PDQ by a self-join."""
     config = config or ClusterConfig()
     sources: list[NDArray[np.int64]] = []
     targets: list[NDArray[np.int64]] = []
@@ -161,7 +132,7 @@ def cluster_columns(columns: ReportColumns, config: ClusterConfig | None = None)
         if len(representative) > 1:
             hashes = np.ascontiguousarray(columns.pdq[representative])
             workers = config.workers or min(8, os.cpu_count() or 1)
-            a, b = _pdq_edges(hashes, config.pdq_threshold, workers)
+            a, b = pdq_pairs_within(hashes, config.pdq_threshold, workers=workers)
             sources.append(representative[a])
             targets.append(representative[b])
     empty = np.zeros(0, dtype=np.int64)

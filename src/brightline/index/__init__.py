@@ -10,6 +10,7 @@ from brightline.index.pdq_index import (
     pdq_array_to_hex,
     pdq_hex_to_array,
 )
+from brightline.index.self_join import pdq_pairs_within
 
 __all__ = [
     "DEFAULT_MAX_DISTANCE",
@@ -20,4 +21,5 @@ __all__ = [
     "PDQIndexError",
     "pdq_array_to_hex",
     "pdq_hex_to_array",
+    "pdq_pairs_within",
 ]
