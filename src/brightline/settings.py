@@ -203,6 +203,21 @@ class ClearinghouseSettings:
     changed password keeps working this long (a disabled provider stops at once); 0 = off."""
     import_batch_size: int = 500
     """Reports per transaction (and per vault sync) in ``brightline clearinghouse import``."""
+    analyse_every_seconds: int | None = None
+    """``BRIGHTLINE_CLEARINGHOUSE_ANALYSE_EVERY_SECONDS``: the service analyses every finished
+    report this often (skipping when nothing finished since); unset: only on command."""
+    routing_path: Path | None = None
+    """``BRIGHTLINE_CLEARINGHOUSE_ROUTING``: the routing TOML (unset: the demo agencies)."""
+    ip_regions_path: Path | None = None
+    """``BRIGHTLINE_CLEARINGHOUSE_IP_REGIONS``: IP ranges to regions CSV (with a routing)."""
+    proxies_path: Path | None = None
+    """``BRIGHTLINE_CLEARINGHOUSE_PROXIES``: proxy/VPN ranges CSV (with a routing)."""
+    weights_path: Path | None = None
+    """``BRIGHTLINE_CLEARINGHOUSE_WEIGHTS``: triage weights TOML (unset: the shipped one)."""
+    known_banks: tuple[str, ...] = ()
+    """``BRIGHTLINE_CLEARINGHOUSE_KNOWN_BANKS``: local banks of known material, comma-separated."""
+    known_lists: tuple[Path, ...] = ()
+    """``BRIGHTLINE_CLEARINGHOUSE_KNOWN_LISTS``: known-material CSV files, comma-separated."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -497,4 +512,35 @@ def load_clearinghouse_settings(env: Mapping[str, str]) -> ClearinghouseSettings
             env, "BRIGHTLINE_CLEARINGHOUSE_AUTH_CACHE_SECONDS", 30.0, 0, 3600
         ),
         import_batch_size=_int_env(env, "BRIGHTLINE_CLEARINGHOUSE_IMPORT_BATCH", 500, 1, 100_000),
+        analyse_every_seconds=(
+            _int_env(env, "BRIGHTLINE_CLEARINGHOUSE_ANALYSE_EVERY_SECONDS", 0, 1, 7 * 86_400)
+            if _text_env(env, "BRIGHTLINE_CLEARINGHOUSE_ANALYSE_EVERY_SECONDS")
+            else None
+        ),
+        routing_path=_file_env(env, "BRIGHTLINE_CLEARINGHOUSE_ROUTING"),
+        ip_regions_path=_file_env(env, "BRIGHTLINE_CLEARINGHOUSE_IP_REGIONS"),
+        proxies_path=_file_env(env, "BRIGHTLINE_CLEARINGHOUSE_PROXIES"),
+        weights_path=_file_env(env, "BRIGHTLINE_CLEARINGHOUSE_WEIGHTS"),
+        known_banks=_list_env(env, "BRIGHTLINE_CLEARINGHOUSE_KNOWN_BANKS"),
+        known_lists=tuple(
+            _readable(Path(part).expanduser(), "BRIGHTLINE_CLEARINGHOUSE_KNOWN_LISTS")
+            for part in _list_env(env, "BRIGHTLINE_CLEARINGHOUSE_KNOWN_LISTS")
+        ),
     )
+
+
+def _list_env(environ: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """A comma-separated list, blanks dropped."""
+    return tuple(part.strip() for part in environ.get(name, "").split(",") if part.strip())
+
+
+def _readable(path: Path, name: str) -> Path:
+    if not path.is_file():
+        raise InvalidInput(f"{name} does not name a readable file")
+    return path
+
+
+def _file_env(environ: Mapping[str, str], name: str) -> Path | None:
+    """A setting naming a file that must exist (checked now, not at first use)."""
+    raw = _text_env(environ, name)
+    return None if raw is None else _readable(Path(raw).expanduser(), name)

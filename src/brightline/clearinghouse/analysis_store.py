@@ -44,7 +44,7 @@ from brightline.clearinghouse.model import IncomingReport
 from brightline.clearinghouse.models import IntakeFile, IntakeProvider, IntakeReport, IntakeStatus
 from brightline.clearinghouse.pipeline import Analysis, analyse
 from brightline.clearinghouse.routing import Router
-from brightline.clearinghouse.triage import Tier, TriageConfig
+from brightline.clearinghouse.triage import Replay, Tier, TriageConfig, replay
 from brightline.errors import InvalidInput, NotFound
 from brightline.storage.base import utcnow
 
@@ -64,6 +64,7 @@ __all__ = [
     "parse_closing_reason",
     "parse_referral_status",
     "record_feedback",
+    "replay_intake",
     "report_analysis",
 ]
 
@@ -183,6 +184,21 @@ def _finished_reports(session: Session) -> list[tuple[IntakeReport, str, list[In
     ):
         files.setdefault(received.report_id, []).append(received)
     return [(report, name, files.get(report.id, [])) for report, name in rows]
+
+
+def _readable_reports(session: Session) -> tuple[list[IncomingReport], list[int]]:
+    """Every finished report the reader accepts, and the ids of those it refused."""
+    incoming: list[IncomingReport] = []
+    unreadable: list[int] = []
+    for report, provider, files in _finished_reports(session):
+        try:
+            incoming.append(_incoming(report, provider, files))
+        except InvalidInput:
+            # Schema-valid but refused by the reader (e.g. a malformed digest): logged by id,
+            # never by content, and left out rather than stopping every other report.
+            log.warning("clearinghouse report %s could not be read for analysis", report.id)
+            unreadable.append(report.id)
+    return incoming, unreadable
 
 
 def _group_json(group: LinkedGroup) -> dict[str, Any]:
@@ -317,17 +333,7 @@ def analyse_intake(
     started = utcnow()
     moment = now or started
     watermark = intake_watermark(session=session)
-    loaded = _finished_reports(session)
-    incoming: list[IncomingReport] = []
-    unreadable: list[int] = []
-    for report, provider, files in loaded:
-        try:
-            incoming.append(_incoming(report, provider, files))
-        except InvalidInput:
-            # Schema-valid but refused by the reader (e.g. a malformed digest): logged by id,
-            # never by content, and left out rather than stopping every other report.
-            log.warning("clearinghouse report %s could not be read for analysis", report.id)
-            unreadable.append(report.id)
+    incoming, unreadable = _readable_reports(session)
     analysis = analyse(incoming, as_of=as_of, lookup=lookup, triage_config=weights, router=router)
     tiers: Counter[str] = Counter()
     referrals = 0
@@ -386,6 +392,22 @@ def analyse_intake(
         run_id=record.id,
         files=per_novelty,
     )
+
+
+def replay_intake(
+    *,
+    session: Session,
+    as_of: datetime,
+    old_weights: TriageConfig,
+    new_weights: TriageConfig,
+    lookup: KnownMaterialLookup | None = None,
+) -> Replay:
+    """What a weight change would move: every finished report's features (clusters, links,
+    bundles, known/new) scored under both configurations. Stores nothing: an operator looks
+    before running ``analyse`` with the new weights."""
+    incoming, _ = _readable_reports(session)
+    analysis = analyse(incoming, as_of=as_of, lookup=lookup, triage_config=old_weights)
+    return replay(analysis.features, old_weights, new_weights)
 
 
 # ------------------------------------------------------------------------------ reading back

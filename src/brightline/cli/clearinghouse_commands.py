@@ -20,11 +20,10 @@ from brightline.clearinghouse.analysis_models import RunTrigger
 from brightline.clearinghouse.analysis_store import (
     AnalysisRun,
     agencies,
-    analyse_intake,
-    analysis_due,
     analysis_queue,
     analysis_runs,
     record_feedback,
+    replay_intake,
 )
 from brightline.clearinghouse.intake import (
     DEFAULT_EXPIRY,
@@ -37,11 +36,9 @@ from brightline.clearinghouse.investigators import (
     list_assignments,
     unassign_agency,
 )
-from brightline.clearinghouse.known import KnownMaterialLookup
-from brightline.clearinghouse.known_sources import AnyOf, bank_lookup, load_known_list
-from brightline.clearinghouse.networks import load_ip_regions, load_proxy_ranges
 from brightline.clearinghouse.routing import Router, demo_router, load_routing_config
-from brightline.clearinghouse.triage import load_triage_config
+from brightline.clearinghouse.scheduled_analysis import load_analysis_plan, run_analysis
+from brightline.clearinghouse.triage import default_triage_config, load_triage_config
 from brightline.cli.context import CliContext
 from brightline.errors import InvalidInput, StorageError
 from brightline.storage.base import utcnow
@@ -103,19 +100,6 @@ def expire(obj: CliContext, older_than_hours: float) -> None:
     with obj.transaction() as session:
         count = expire_unfinished(session=session, older_than=timedelta(hours=older_than_hours))
     click.echo(f"expired {count} unfinished reports")
-
-
-def _router(routing: Path | None, ip_regions: Path | None, proxies: Path | None) -> Router:
-    """The operator's routing when given, else the shipped demo agencies (synthetic only)."""
-    if routing is None:
-        if ip_regions is not None or proxies is not None:
-            raise InvalidInput("--ip-regions and --proxies need --routing")
-        return demo_router()
-    return Router(
-        load_routing_config(routing),
-        None if ip_regions is None else load_ip_regions(ip_regions),
-        None if proxies is None else load_proxy_ranges(proxies),
-    )
 
 
 def _as_of(value: str | None) -> datetime:
@@ -234,33 +218,112 @@ def analyse_command(
     """
     if every is not None and as_of is not None:
         raise InvalidInput("--as-of is fixed, so it cannot be used with --every")
-    config = None if weights is None else load_triage_config(weights)
-    router = _router(routing, ip_regions, proxies)
-    lists = [load_known_list(path) for path in known_lists]
+    if routing is None and (ip_regions is not None or proxies is not None):
+        raise InvalidInput("--ip-regions and --proxies need --routing")
+    plan = load_analysis_plan(
+        routing=routing,
+        ip_regions=ip_regions,
+        proxies=proxies,
+        weights=weights,
+        known_lists=known_lists,
+        known_banks=known_banks,
+    )
 
     def one_pass(trigger: RunTrigger, force: bool) -> None:
         with obj.transaction() as session:
-            if not force and not analysis_due(session=session):
-                click.echo(f"{utcnow().isoformat(timespec='seconds')} nothing new: skipped")
-                return
-            lookups: list[KnownMaterialLookup] = list(lists)
-            lookups += [bank_lookup(session=session, name=name) for name in known_banks]
-            run = analyse_intake(
+            run = run_analysis(
                 session=session,
-                as_of=_as_of(as_of),
-                router=router,
-                weights=config,
-                lookup=AnyOf(lookups) if lookups else None,
-                known_sources=len(lookups),
+                plan=plan,
                 trigger=trigger,
                 triggered_by=actor,
+                as_of=_as_of(as_of),
+                force=force,
             )
-        _echo_run(run)
+        if run is None:
+            click.echo(f"{utcnow().isoformat(timespec='seconds')} nothing new: skipped")
+        else:
+            _echo_run(run)
 
     if every is None:
         one_pass(RunTrigger.COMMAND, force=True)
     else:
         _run_every(every, lambda: one_pass(RunTrigger.SCHEDULE, force=False))
+
+
+@clearinghouse.command("replay")
+@click.option("--weights", type=_FILE, required=True, help="The new triage weights TOML.")
+@click.option(
+    "--against", type=_FILE, help="The weights to compare with (default: the shipped ones)."
+)
+@click.option(
+    "--known-bank",
+    "known_banks",
+    multiple=True,
+    help="A local bank of known material, as for analyse; repeatable.",
+)
+@click.option(
+    "--known-list",
+    "known_lists",
+    multiple=True,
+    type=_FILE,
+    help="A CSV of known material, as for analyse; repeatable.",
+)
+@click.option("--as-of", help="Triage time, ISO 8601 with offset (default: now).")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0, max=100_000),
+    default=50,
+    show_default=True,
+    help="Reports that change tier to list (most urgent new tier first).",
+)
+@click.pass_obj
+def replay_command(
+    obj: CliContext,
+    weights: Path,
+    against: Path | None,
+    known_banks: tuple[str, ...],
+    known_lists: tuple[Path, ...],
+    as_of: str | None,
+    limit: int,
+) -> None:
+    """Show what new triage weights would move, over every finished report; stores nothing.
+
+    Prints the tier transitions (old tier, new tier, reports), then each report that changes
+    tier: id, tiers, scores and the contributions that changed. Give the same --known-bank and
+    --known-list as the analysis, or new material scores nothing under either weights.
+    """
+    new = load_triage_config(weights)
+    old = default_triage_config() if against is None else load_triage_config(against)
+    plan = load_analysis_plan(known_lists=known_lists, known_banks=known_banks)
+    with obj.transaction() as session:
+        result = replay_intake(
+            session=session,
+            as_of=_as_of(as_of),
+            old_weights=old,
+            new_weights=new,
+            lookup=plan.lookup(session),
+        )
+    reports = sum(result.transitions.values())
+    click.echo(
+        f"weights {result.old_version} -> {result.new_version}: {reports} reports, "
+        f"{result.score_changed} scores changed, {len(result.moves)} change tier"
+    )
+    click.echo("from\tto\treports")
+    for (before, after), count in sorted(
+        result.transitions.items(), key=lambda item: (item[0][0].rank, item[0][1].rank)
+    ):
+        click.echo(f"{before}\t{after}\t{count}")
+    moves = sorted(result.moves, key=lambda m: (m.new_tier.rank, -m.new_score, m.report_id))
+    for move in moves[:limit]:
+        changes = "; ".join(
+            f"{c.feature} {c.old_points:+d} -> {c.new_points:+d}" for c in move.changes
+        )
+        click.echo(
+            f"{move.report_id}\t{move.old_tier} -> {move.new_tier}\t"
+            f"{move.old_score} -> {move.new_score}\t{changes or '-'}"
+        )
+    if len(moves) > limit:
+        click.echo(f"... and {len(moves) - limit} more (--limit)")
 
 
 @clearinghouse.command("runs")
