@@ -11,18 +11,20 @@ import hashlib
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from brightline.clearinghouse import bulk
 from brightline.clearinghouse.bulk import import_directory
 from brightline.clearinghouse.bulk_layout import FILEINFO_SUFFIX, write_report_entry
 from brightline.clearinghouse.intake import ResponseCode, report_files
 from brightline.clearinghouse.models import IntakeFile, IntakeReport
 from brightline.cli.main import cli
-from brightline.errors import NotFound
+from brightline.errors import InvalidInput, NotFound
 from brightline.evidence.store import EvidenceStore
 from tests.clearinghouse_intake.conftest import INVALID_REPORT, PROVIDER, VALID_REPORT
 from tests.clearinghouse_intake.test_intake_http import BILLION_LAUGHS
@@ -85,12 +87,14 @@ def _counts(sessions: sessionmaker[Session]) -> tuple[int, int]:
     return int(reports or 0), int(files or 0)
 
 
+@pytest.mark.parametrize("workers", [1, 3])
 def test_a_directory_is_imported_with_one_outcome_per_report(
     sessions: sessionmaker[Session],
     store: EvidenceStore,
     schema_path: Path,
     providers: dict[str, int],
     tmp_path: Path,
+    workers: int,
 ) -> None:
     directory = tmp_path / "incoming"
     files = _layout(directory)
@@ -102,6 +106,7 @@ def test_a_directory_is_imported_with_one_outcome_per_report(
         schema_path=schema_path,
         max_upload_bytes=CAP,
         batch_size=3,  # several batches, with refusals inside them
+        workers=workers,  # one thread, or several preparing reports at once: the same result
     )
     outcomes = {outcome.name: outcome for outcome in summary.outcomes}
     assert [o.name for o in summary.outcomes] == sorted(outcomes)
@@ -170,6 +175,60 @@ def test_an_unknown_provider_or_directory_is_refused_whole(
     assert _counts(sessions) == (0, 0)
 
 
+def test_a_failure_while_preparing_stores_nothing_of_its_batch(
+    sessions: sessionmaker[Session],
+    store: EvidenceStore,
+    schema_path: Path,
+    providers: dict[str, int],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A server-side failure in one thread's report (not a refusal) ends the import; the
+    batch's other reports, sealed by other threads meanwhile, are neither recorded nor left
+    in the vault: their writes were still pending when the batch was abandoned."""
+    directory = tmp_path / "incoming"
+    for number in range(8):
+        write_report_entry(
+            directory, f"r{number}", VALID_REPORT, [("a.bin", os.urandom(100), None)]
+        )
+    prepare = bulk._prepare
+
+    def failing(entry: bulk._Entry, **kwargs: Any) -> bulk._Prepared:
+        if entry.name == "r5":
+            raise RuntimeError("the disk went away")
+        return prepare(entry, **kwargs)
+
+    monkeypatch.setattr(bulk, "_prepare", failing)
+    with pytest.raises(RuntimeError, match="the disk went away"):
+        import_directory(
+            sessions=sessions,
+            directory=directory,
+            provider=PROVIDER,
+            store=store,
+            schema_path=schema_path,
+            max_upload_bytes=CAP,
+            workers=3,
+        )
+    assert _counts(sessions) == (0, 0)
+    assert list(store.refs()) == []
+    assert not list(store.directory.rglob(".tmp-*"))
+
+
+def test_at_least_one_preparing_thread_is_needed(
+    sessions: sessionmaker[Session], store: EvidenceStore, schema_path: Path, tmp_path: Path
+) -> None:
+    with pytest.raises(InvalidInput, match="at least 1"):
+        import_directory(
+            sessions=sessions,
+            directory=tmp_path,
+            provider=PROVIDER,
+            store=store,
+            schema_path=schema_path,
+            max_upload_bytes=CAP,
+            workers=0,
+        )
+
+
 def test_the_command_prints_outcomes_and_exits_1_on_a_refusal(
     database_url: str, schema_path: Path, tmp_path: Path
 ) -> None:
@@ -193,7 +252,10 @@ def test_the_command_prints_outcomes_and_exits_1_on_a_refusal(
     write_report_entry(directory, "two", INVALID_REPORT)
     again = runner.invoke(
         cli,
-        ["clearinghouse", "import", str(directory), "--provider", "esp-bulk", "--quiet"],
+        [
+            *("clearinghouse", "import", str(directory), "--provider", "esp-bulk"),
+            *("--quiet", "--workers", "2"),
+        ],
         env=env,
     )
     assert again.exit_code == 1

@@ -9,6 +9,7 @@ import hashlib
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -38,6 +39,7 @@ from brightline.clearinghouse.intake import (
 from brightline.clearinghouse.models import IntakeFile, IntakeProvider, IntakeReport
 from brightline.errors import Conflict, InvalidInput
 from brightline.evidence.store import EvidenceStore
+from brightline.reports import report_xml
 from tests.clearinghouse_intake.conftest import (
     INVALID_REPORT,
     OTHER_PROVIDER,
@@ -357,3 +359,22 @@ def test_unfinished_reports_expire_after_the_configured_time(
             finish_report(session=session, provider=_provider(session), report_id=old)
         with pytest.raises(InvalidInput):
             expire_unfinished(session=session, older_than=timedelta(0))
+
+
+def test_the_schema_is_loaded_and_used_under_one_lock(
+    schema_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """libxml2 must not parse schemas on two threads at once: two first requests (or two bulk
+    import threads) racing to load the XSD once broke its built-in types for the process."""
+    held: list[bool] = []
+    load = report_xml._load_schema
+
+    def watched(path: str, modified_ns: int) -> Any:
+        held.append(report_xml._schema_lock.locked())
+        return load(path, modified_ns)
+
+    monkeypatch.setattr(report_xml, "_load_schema", watched)
+    report_xml.validate_report_xml(VALID_REPORT, schema_path)
+    with pytest.raises(InvalidInput, match="incidentType"):
+        report_xml.validate_report_xml(INVALID_REPORT, schema_path)
+    assert held == [True, True]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -172,6 +173,35 @@ def test_deferred_sync_is_all_or_nothing(tmp_path: Path) -> None:
 
     with pytest.raises(RuntimeError, match="nest"):
         nested()
+
+
+def test_deferred_writes_from_several_threads_all_land(tmp_path: Path) -> None:
+    """The bulk import seals files on several threads inside one deferred batch."""
+    store = EvidenceStore(tmp_path / "vault", secrets.token_bytes(32))
+    storage = store.storage
+    assert isinstance(storage, LocalDirectoryStorage)
+    contents = [secrets.token_bytes(64) for _ in range(40)]
+    contents += contents[:10]  # the same content from two threads: deduplicated, not lost
+    with storage.deferred_sync(), ThreadPoolExecutor(4) as pool:
+        refs = list(pool.map(store.put, contents))
+    assert [store.read(ref) for ref in refs] == contents
+    assert sorted(store.refs()) == sorted(set(refs))
+    assert not list((tmp_path / "vault").rglob(".tmp-*"))
+
+
+def test_a_missing_shard_directory_is_made_again_owner_only(tmp_path: Path) -> None:
+    """Shard directories are made when a write finds them missing (not checked on every
+    write), so one removed since is simply made again, 0700."""
+    store = EvidenceStore(tmp_path / "vault", secrets.token_bytes(32))
+    first = store.put(b"first")
+    digest = first.removeprefix("sha256:")
+    shard = tmp_path / "vault" / "objects" / digest[:2] / digest[2:4]
+    assert store.destroy(first)
+    shard.rmdir()
+    (tmp_path / "vault" / "keys" / digest[:2] / digest[2:4]).rmdir()
+    assert store.put(b"first") == first
+    assert store.read(first) == b"first"
+    assert shard.stat().st_mode & 0o777 == 0o700
 
 
 def test_the_combined_app_answers_each_prefix_in_its_own_protocol(

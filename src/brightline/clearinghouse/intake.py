@@ -37,7 +37,7 @@ from typing import BinaryIO, ClassVar
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from lxml import etree
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from brightline.clearinghouse.models import (
@@ -49,7 +49,7 @@ from brightline.clearinghouse.models import (
 )
 from brightline.errors import BrightlineError, Conflict, InvalidInput, NotFound
 from brightline.evidence.store import EvidenceStore
-from brightline.reports.report_xml import validate_file_details_xml, validate_report_xml
+from brightline.reports.report_xml import validate_parsed_xml
 from brightline.storage.base import utcnow
 
 log = logging.getLogger(__name__)
@@ -241,13 +241,18 @@ def parse_untrusted_xml(document: bytes, *, root_tag: str) -> etree._Element:
 
 
 def _validated(document: bytes, *, root_tag: str, schema_path: Path) -> etree._Element:
+    """Parsed safely, then validated: the tree the parse made is the one validated (one
+    parse per document; the safe parser's refusals all happen before the schema sees it)."""
     root = parse_untrusted_xml(document, root_tag=root_tag)
-    validate = validate_report_xml if root_tag == "report" else validate_file_details_xml
+    _check_valid(root, root_tag=root_tag, schema_path=schema_path)
+    return root
+
+
+def _check_valid(root: etree._Element, *, root_tag: str, schema_path: Path) -> None:
     try:
-        validate(document, schema_path)
+        validate_parsed_xml(root, schema_path, root_tag=root_tag)
     except InvalidInput as exc:
         raise ValidationFailed(f"validation failed: {exc}") from None
-    return root
 
 
 def check_report_document(document: bytes, *, schema_path: Path) -> str:
@@ -280,7 +285,7 @@ def prepare_file_details(document: bytes, *, schema_path: Path) -> etree._Elemen
     file_element.text = _PLACEHOLDER_FILE_ID
     root.insert(0, report_element)
     root.insert(1, file_element)
-    _validated(etree.tostring(root), root_tag="fileDetails", schema_path=schema_path)
+    _check_valid(root, root_tag="fileDetails", schema_path=schema_path)
     return root
 
 
@@ -363,17 +368,21 @@ def _parse_report_id(raw: str | int) -> int:
     return number
 
 
+_REPORT_OF_PROVIDER = select(IntakeReport).where(
+    IntakeReport.id == bindparam("report_id"), IntakeReport.provider_id == bindparam("provider")
+)
+"""Built once: every request of a report's lifecycle runs it, and building (and cache-keying)
+a fresh statement each time cost about as much as running it."""
+_REPORT_OF_PROVIDER_LOCKED = _REPORT_OF_PROVIDER.with_for_update()
+
+
 def _report_for(
     session: Session, provider: IntakeProvider, report_id: str | int, *, lock: bool = True
 ) -> IntakeReport:
     """The provider's report ``report_id``; refused unless it is still open."""
     number = _parse_report_id(report_id)
-    query = select(IntakeReport).where(
-        IntakeReport.id == number, IntakeReport.provider_id == provider.id
-    )
-    if lock:
-        query = query.with_for_update()
-    report = session.scalar(query)
+    query = _REPORT_OF_PROVIDER_LOCKED if lock else _REPORT_OF_PROVIDER
+    report = session.scalar(query, {"report_id": number, "provider": provider.id})
     if report is None or report.status == IntakeStatus.EXPIRED:
         raise NoSuchReport(f"no report {number}")
     if report.status == IntakeStatus.RETRACTED:
@@ -482,6 +491,11 @@ def attach_stored_file(
     )
 
 
+_FILE_OF_REPORT = select(IntakeFile).where(
+    IntakeFile.file_id == bindparam("file_id"), IntakeFile.report_id == bindparam("report_id")
+)
+
+
 def record_file_details(
     *,
     session: Session,
@@ -497,9 +511,7 @@ def record_file_details(
     root = _validated(document, root_tag="fileDetails", schema_path=schema_path)
     report = _report_for(session, provider, root.findtext("reportId") or "")
     file_id = (root.findtext("fileId") or "").strip()
-    received = session.scalar(
-        select(IntakeFile).where(IntakeFile.file_id == file_id, IntakeFile.report_id == report.id)
-    )
+    received = session.scalar(_FILE_OF_REPORT, {"file_id": file_id, "report_id": report.id})
     if received is None:
         raise NoSuchFile(f"no such file in report {report.id}")
     received.details = etree.tostring(root, encoding="unicode")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from brightline.clearinghouse.bulk import ImportOutcome, import_directory
+from brightline.clearinghouse.bulk import DEFAULT_WORKERS, ImportOutcome, import_directory
 from brightline.cli.context import CliContext
 from brightline.evidence import EvidenceStore
 
@@ -34,6 +34,14 @@ from brightline.evidence import EvidenceStore
     default=None,
     help="Reports per transaction and vault sync [BRIGHTLINE_CLEARINGHOUSE_IMPORT_BATCH, 500].",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=DEFAULT_WORKERS,
+    show_default=True,
+    help="Threads preparing reports (parsing, hashing, sealing into the vault); more can "
+    "help when the vault's storage is slow to answer, not on a quiet local disk.",
+)
 @click.option("--quiet", is_flag=True, help="Print refused reports and the summary only.")
 @click.pass_obj
 def import_command(
@@ -42,6 +50,7 @@ def import_command(
     provider: str,
     schema: Path | None,
     batch: int | None,
+    workers: int,
     quiet: bool,
 ) -> None:
     """Import a directory of CyberTipline reports and files as PROVIDER's finished reports.
@@ -70,6 +79,7 @@ def import_command(
         schema_path=schema_path,
         max_upload_bytes=settings.clearinghouse.max_upload_bytes,
         batch_size=batch or settings.clearinghouse.import_batch_size,
+        workers=workers,
         on_outcome=show,
     )
     click.echo(

@@ -59,12 +59,17 @@ def serve(
 
     service = obj.settings.service
     if role != "platform":
-        from brightline.http.clearinghouse_routes import SCHEMA_ENV, intake_schema_path
+        from brightline.http.clearinghouse_routes import (
+            SCHEMA_ENV,
+            analysis_schedule,
+            intake_schema_path,
+        )
 
         if schema is not None:
             # The workers are separate processes: they read it from the environment.
             os.environ[SCHEMA_ENV] = str(schema.resolve())
         intake_schema_path(obj.settings, os.environ)  # refuse now, not in every worker
+        analysis_schedule(obj.settings)  # a bad routing, weights or list file: the same
     # Create or check the schema and bring the saved indexes up to date once, here, so that the
     # workers start from a current copy on disk instead of each rebuilding it.
     with obj.transaction() as session:

@@ -15,6 +15,7 @@ import os
 import re
 import secrets
 import sys
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -66,7 +67,8 @@ class LocalDirectoryStorage:
         self.directory = directory
         self._pending: dict[Path, Path] | None = None
         """Target → temporary file while :meth:`deferred_sync` is open, else None."""
-        self._made: set[Path] = set()
+        self._pending_lock = threading.Lock()
+        """Writes in a deferred batch may come from several threads (the bulk import's)."""
 
     def __repr__(self) -> str:
         return f"LocalDirectoryStorage({str(self.directory)!r})"
@@ -77,24 +79,20 @@ class LocalDirectoryStorage:
 
     def write(self, name: str, chunks: Iterable[bytes]) -> None:
         target = self.path(name)
-        if self._pending is None or target.parent not in self._made:
-            self._make_dirs(target.parent)
         temporary = target.parent / f".tmp-{secrets.token_hex(8)}"
-        try:
-            descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except OSError as exc:
-            raise StorageError(f"cannot write to the evidence vault: {exc.strerror}") from None
+        descriptor = self._create(temporary)
         kept = False
         try:
             with os.fdopen(descriptor, "wb") as out:
                 for chunk in chunks:
                     out.write(chunk)
-                if self._pending is not None:
-                    # Made durable and renamed into place when the deferred batch ends.
-                    self._forget_pending(target)
-                    self._pending[target] = temporary
-                    kept = True
-                    return
+                with self._pending_lock:
+                    if self._pending is not None:
+                        # Made durable and renamed into place when the deferred batch ends.
+                        self._forget_pending(target)
+                        self._pending[target] = temporary
+                        kept = True
+                        return
                 out.flush()
                 os.fsync(out.fileno())
             os.replace(temporary, target)
@@ -106,7 +104,21 @@ class LocalDirectoryStorage:
                 with contextlib.suppress(FileNotFoundError):
                     temporary.unlink()
 
+    def _create(self, temporary: Path) -> int:
+        """A new owner-only file. Its shard directories are made only when missing: a shard
+        that exists (the usual case) costs this one call instead of a ``mkdir`` per level."""
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+        try:
+            try:
+                return os.open(temporary, flags, 0o600)
+            except FileNotFoundError:
+                self._make_dirs(temporary.parent)
+                return os.open(temporary, flags, 0o600)
+        except OSError as exc:
+            raise StorageError(f"cannot write to the evidence vault: {exc.strerror}") from None
+
     def _forget_pending(self, target: Path) -> None:
+        """Drop an earlier pending write of ``target`` (called with the pending lock held)."""
         if self._pending is not None and target in self._pending:
             with contextlib.suppress(FileNotFoundError):
                 self._pending.pop(target).unlink()
@@ -126,19 +138,21 @@ class LocalDirectoryStorage:
         object can be tested with :meth:`exists` but not read. Bulk imports use it
         (``brightline clearinghouse import``), which commit their database rows only after it.
         """
-        if self._pending is not None:
-            raise RuntimeError("deferred_sync blocks do not nest")
-        self._pending = {}
+        with self._pending_lock:
+            if self._pending is not None:
+                raise RuntimeError("deferred_sync blocks do not nest")
+            self._pending = {}
         try:
             yield
         except BaseException:
-            for temporary in self._pending.values():
-                with contextlib.suppress(FileNotFoundError):
-                    temporary.unlink()
+            with self._pending_lock:
+                for temporary in self._pending.values():
+                    with contextlib.suppress(FileNotFoundError):
+                        temporary.unlink()
             raise
         finally:
-            pending, self._pending = self._pending, None
-            self._made.clear()
+            with self._pending_lock:
+                pending, self._pending = self._pending, None
         if not pending:
             return
         try:
@@ -162,7 +176,10 @@ class LocalDirectoryStorage:
 
     def exists(self, name: str) -> bool:
         path = self.path(name)
-        return (self._pending is not None and path in self._pending) or path.is_file()
+        with self._pending_lock:
+            if self._pending is not None and path in self._pending:
+                return True
+        return path.is_file()
 
     def delete(self, name: str) -> bool:
         path = self.path(name)
@@ -195,18 +212,17 @@ class LocalDirectoryStorage:
                         yield name
 
     def _make_dirs(self, directory: Path) -> None:
-        """Create the vault and shard directories owner-only (0700), whatever the umask."""
-        # Inside a deferred batch, directories made (or found) once are remembered.
-        made = self._made if self._pending is not None else set()
+        """Create a shard directory, and those missing above it up to the vault, owner-only
+        (0700) whatever the umask. The deepest first: its parents usually exist already."""
         try:
-            if self.directory not in made:
-                self.directory.parent.mkdir(parents=True, exist_ok=True)
-            for relative in reversed(directory.relative_to(self.directory).parents):
-                if (self.directory / relative) not in made:
-                    private_dir(self.directory / relative)
-                    made.add(self.directory / relative)
-            private_dir(directory)
-            made.add(directory)
+            try:
+                private_dir(directory)
+            except FileNotFoundError:
+                if directory == self.directory:
+                    directory.parent.mkdir(parents=True, exist_ok=True)
+                else:
+                    self._make_dirs(directory.parent)
+                private_dir(directory)
         except OSError as exc:
             raise StorageError(f"cannot create the evidence vault: {exc.strerror}") from None
 

@@ -401,7 +401,16 @@ def _load_schema(path: str, modified_ns: int) -> etree.XMLSchema:
 
 
 def _validate(document: bytes, schema_path: Path, root_tag: str) -> None:
-    """Raise InvalidInput naming each failing element path and error kind, never a value.
+    """Raise InvalidInput naming each failing element path and error kind, never a value."""
+    try:
+        root = etree.fromstring(document, _safe_parser())
+    except etree.XMLSyntaxError as exc:
+        raise InvalidInput(f"not well-formed XML (line {exc.lineno})") from None
+    _validate_tree(root, schema_path, root_tag)
+
+
+def _validate_tree(root: etree._Element, schema_path: Path, root_tag: str) -> None:
+    """Validate an already parsed document (its root element); errors as :func:`_validate`.
 
     lxml's messages quote the offending text, which can be a reported user's name; only the
     element path and the error type go into the exception.
@@ -410,15 +419,14 @@ def _validate(document: bytes, schema_path: Path, root_tag: str) -> None:
         modified = os.stat(schema_path).st_mtime_ns
     except OSError:
         raise InvalidInput(f"the CyberTipline schema at {schema_path} cannot be read") from None
-    schema = _load_schema(str(schema_path), modified)
-    try:
-        root = etree.fromstring(document, _safe_parser())
-    except etree.XMLSyntaxError as exc:
-        raise InvalidInput(f"not well-formed XML (line {exc.lineno})") from None
     if root.tag != root_tag:
         raise InvalidInput(f"expected a <{root_tag}> document")
-    # lxml does not promise that one schema object may validate on two threads at once.
+    # lxml does not promise that one schema object may validate on two threads at once, and
+    # libxml2 must not parse schemas on two threads at once either: two first requests
+    # racing to load it corrupted its built-in types ("the given type is not a built-in
+    # type") for the rest of the process. So the schema is loaded under the lock too.
     with _schema_lock:
+        schema = _load_schema(str(schema_path), modified)
         valid = schema.validate(root)
         # The stubs declare the error log opaque; its entries carry ``path`` and ``type_name``.
         entries = cast("Iterable[Any]", schema.error_log)
@@ -435,3 +443,10 @@ def validate_report_xml(document: bytes, schema_path: Path) -> None:
 def validate_file_details_xml(document: bytes, schema_path: Path) -> None:
     """Check a complete ``<fileDetails>`` document (with its ids) against the XSD."""
     _validate(document, schema_path, "fileDetails")
+
+
+def validate_parsed_xml(root: etree._Element, schema_path: Path, *, root_tag: str) -> None:
+    """Check a document the caller has already parsed (safely: the clearinghouse intake's
+    parser refuses DTDs) and whose root must be ``root_tag`` (``report`` or ``fileDetails``),
+    so a received document is parsed once, not once more for validation."""
+    _validate_tree(root, schema_path, root_tag)
