@@ -103,9 +103,11 @@ def submit(
     report: IncomingReport,
     *,
     finish: bool = True,
+    file_bytes: bytes | None = None,
 ) -> tuple[int, list[str]]:
-    """Submit ``report`` through the intake functions: document, each file's random bytes and
-    its ``<fileDetails>``, then finish. Returns the intake id and the files' MD5s."""
+    """Submit ``report`` through the intake functions: document, each file's random bytes (or
+    ``file_bytes``) and its ``<fileDetails>``, then finish. Returns the intake id and the
+    files' MD5s."""
     with sessions.begin() as session:
         provider = session.scalars(
             select(IntakeProvider).where(IntakeProvider.name == report.provider)
@@ -123,9 +125,9 @@ def submit(
                 session=session,
                 provider=provider,
                 report_id=opened.id,
-                chunks=[secrets.token_bytes(64)],
+                chunks=[secrets.token_bytes(64) if file_bytes is None else file_bytes],
                 store=store,
-                max_bytes=10_000,
+                max_bytes=10_000 if file_bytes is None else len(file_bytes),
             )
             md5s.append(received.md5)
             details = replace(reported, file_id=received.file_id, md5=received.md5)

@@ -1,4 +1,5 @@
-"""The investigator pages: queue and report shown to the right roles, no media, audited."""
+"""The investigator pages: queue and report shown to the right roles, media only blurred,
+audited."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from tests.web.conftest import NAMES, form_fields, login
 
 INVESTIGATOR = NAMES[AccountRole.INVESTIGATOR]
 MEDIA = re.compile(r"<(img|video|audio|picture|canvas|object|embed|iframe)\b|/items/", re.I)
+MEDIA_IMG = re.compile(r'<img class="preview blurred" src="[^"]+/preview"[^>]*>')
 
 
 @pytest.fixture
@@ -76,7 +78,14 @@ def test_the_report_page_explains_the_score_and_the_links(
     assert f'/console/clearinghouse/reports/{analysed.linked}"' in text
     assert "example-icac-west" in text
     assert "placeholder escalation text" not in text  # the provider's words stay in the report
-    assert not MEDIA.search(text)
+    # Media only as the server-blurred preview of each file; nothing sharper until a reveal.
+    files = re.findall(r'<tr id="file-([0-9a-f]+)"', text)
+    assert files
+    assert re.findall(r'<img[^>]*\ssrc="([^"]+)"', text) == [
+        f"/console/clearinghouse/reports/{analysed.urgent}/files/{f}/preview" for f in files
+    ]
+    assert not MEDIA.search(MEDIA_IMG.sub("", text))
+    assert "/view?grant=" not in text
     assert client.get("/console/clearinghouse/reports/999999").status_code == 404
     assert (INVESTIGATOR, "clearinghouse_report", str(analysed.urgent)) in _audited(
         sessions, AuditAction.CLEARINGHOUSE_VIEW

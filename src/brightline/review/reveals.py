@@ -61,6 +61,26 @@ def _count_exposure(
     return int(count)
 
 
+def count_exposure(
+    *,
+    session: Session,
+    reviewer: str,
+    daily_cap: int | None = None,
+    now: datetime | None = None,
+) -> int:
+    """Count one reveal of something other than a review item (an investigator revealing a
+    clearinghouse file) toward the person's daily exposure; returns today's count (UTC).
+
+    The same count and cap as :func:`record_reveal`, so the wellbeing limit covers everything a
+    person un-blurs in the console, whichever page it is on. The caller writes its own audit row
+    (the object revealed is its own kind). Raises :class:`ExposureCapReached` at the cap.
+    """
+    check_reviewer(reviewer)
+    if daily_cap is not None and daily_cap < 1:
+        raise InvalidInput("a daily reveal cap is at least 1")
+    return _count_exposure(session, reviewer, (now or utcnow()).date(), False, daily_cap)
+
+
 def record_reveal(
     *,
     session: Session,

@@ -2,9 +2,12 @@
 
 Thin handlers over :mod:`brightline.clearinghouse.analysis_store`. These pages show scores,
 their explanations, links between reports with the evidence for each, clusters, bundles and
-referrals, and files only by their hashes and known/new status: **no media at all**, so an
-investigator triaging the queue is never exposed to the material itself. Every page view and
-every feedback is written to the console's audit log, in the same transaction.
+referrals, and files by their hashes and known/new status. A file's media is shown the way the
+review console shows an item's: a small, greyscale preview blurred on the server, and an
+unblurred (still reduced) view only after the investigator reveals it on purpose; the reveal
+counts toward their daily exposure and cap, is audited, and enters the chain of custody when
+the file is preserved evidence. Every page view and every feedback is written to the console's
+audit log, in the same transaction.
 
 An investigator sees only the referrals of the agencies assigned to their account
 (``brightline clearinghouse investigator assign``): another agency's report or referral is
@@ -15,11 +18,13 @@ empty queue with a notice. Leads and admins see every agency.
 from __future__ import annotations
 
 import io
+import logging
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Query
-from fastapi.responses import Response
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
+from fastapi.responses import JSONResponse, Response
 from markupsafe import Markup
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from brightline.accounts import AccountRole, use_form_key
@@ -40,22 +45,49 @@ from brightline.clearinghouse.dashboard import (
     write_dashboard_csv,
 )
 from brightline.clearinghouse.investigators import investigator_scope
-from brightline.errors import InvalidInput
+from brightline.clearinghouse.models import FILE_ID_LENGTH, IntakeFile
+from brightline.errors import Conflict, InvalidInput, NotFound, StorageError
+from brightline.evidence.retention import record_access_if_preserved
 from brightline.http.state import ServiceState
 from brightline.review import AuditAction, audit
+from brightline.review.reveals import count_exposure
+from brightline.storage.base import utcnow
+from brightline.web import media
 from brightline.web.charts import Bar, column_chart, horizontal_bar_chart
-from brightline.web.pages import RowId, StateDep, _page, _redirect
+from brightline.web.pages import (
+    Grant,
+    RowId,
+    StateDep,
+    _media_response,
+    _page,
+    _recent_grant,
+    _redirect,
+    _reveal_id,
+)
 from brightline.web.reports import _form_key_unused
-from brightline.web.security import PREFIX, ConsoleRoute, Viewer, checked_form, require
+from brightline.web.security import (
+    PREFIX,
+    ConsoleRoute,
+    PageError,
+    Viewer,
+    checked_form,
+    require,
+    wants_json,
+)
+
+log = logging.getLogger(__name__)
 
 INVESTIGATORS = frozenset({AccountRole.ADMIN, AccountRole.LEAD, AccountRole.INVESTIGATOR})
 """Who works the clearinghouse queue (leads and admins oversee it)."""
 QUEUE_PAGE_ROWS = 200
+FILE_REVEAL = "clearinghouse_file"
+"""The audit object type of a revealed intake file (its grant, like an item's reveal)."""
 
 router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
 
 InvestigatorDep = Annotated[Viewer, Depends(require(INVESTIGATORS))]
 InvestigatorFormDep = Annotated[Viewer, Depends(checked_form(INVESTIGATORS))]
+FileId = Annotated[str, Path(min_length=1, max_length=FILE_ID_LENGTH)]
 
 
 def viewer_scope(session: Session, viewer: Viewer) -> frozenset[str] | None:
@@ -99,13 +131,30 @@ def queue_page(
 
 @router.get("/clearinghouse/reports/{report_id}")
 def report_page(
-    report_id: RowId, state: StateDep, viewer: InvestigatorDep, saved: int = 0
+    report_id: RowId,
+    state: StateDep,
+    viewer: InvestigatorDep,
+    saved: int = 0,
+    show: Annotated[str, Query(max_length=FILE_ID_LENGTH)] = "",
 ) -> Response:
-    """One report's analysis: score explained, links with evidence, referrals and feedback."""
+    """One report's analysis: score explained, links with evidence, referrals and feedback;
+    files blurred, except ``show`` when the viewer revealed it in the last two minutes (the
+    reveal form's answer without JavaScript)."""
     with state.transaction() as session:
         shown = report_analysis(
             session=session, report_id=report_id, scope=viewer_scope(session, viewer)
         )
+        shown_grant = None
+        if show:
+            row = _recent_grant(
+                session,
+                viewer,
+                _reveal_id(session, viewer, show, FILE_REVEAL),
+                full_resolution=False,
+                now=utcnow(),
+                object_type=FILE_REVEAL,
+            )
+            shown_grant = row.id if row is not None else None
         audit(
             session=session,
             actor=viewer.username,
@@ -121,7 +170,134 @@ def report_page(
             statuses=[s.value for s in ReferralStatus],
             closing_reasons=[r.value for r in ClosingReason],
             saved=saved,
+            shown_file=show if shown_grant is not None else "",
+            shown_grant=shown_grant,
         )
+
+
+# ------------------------------------------------------------------- a report's files, blurred
+
+
+def _report_file(session: Session, viewer: Viewer, report_id: int, file_id: str) -> IntakeFile:
+    """The file of a report this viewer may see: another agency's report is answered 404
+    exactly like a missing one (the report page's rule), and so is a file of another report."""
+    report_analysis(session=session, report_id=report_id, scope=viewer_scope(session, viewer))
+    received = session.scalars(
+        select(IntakeFile).where(IntakeFile.report_id == report_id, IntakeFile.file_id == file_id)
+    ).one_or_none()
+    if received is None:
+        raise NotFound(f"no such file in clearinghouse report {report_id}")
+    return received
+
+
+def _file_bytes(state: ServiceState, received: IntakeFile) -> bytes | None:
+    """The file's bytes for a preview or view (None if they cannot be read or verified: the
+    investigator gets a grey tile and still has the hashes)."""
+    try:
+        return state.evidence.read(received.vault_ref)
+    except (NotFound, InvalidInput, StorageError, OSError) as exc:
+        log.warning("clearinghouse file %s unavailable: %s", received.id, type(exc).__name__)
+        return None
+
+
+def _shown(data: bytes | None, *, size: int, greyscale: bool, blur_radius: int | None) -> bytes:
+    """A reduced PNG of the file: a video's first frame, an image, or a grey tile. Uploads keep
+    no type, so it is read from the bytes; a video itself is never sent, only its still."""
+    media_type = media.sniffed_media_type(data) if data is not None else ""
+    return media.reduced(data, media_type, size=size, greyscale=greyscale, blur_radius=blur_radius)
+
+
+@router.get("/clearinghouse/reports/{report_id}/files/{file_id}/preview")
+def file_preview(
+    report_id: RowId, file_id: FileId, state: StateDep, viewer: InvestigatorDep
+) -> Response:
+    """Blurred, small, greyscale: made on the server, so nothing sharper reaches the browser."""
+    care = viewer.wellness
+    with state.transaction() as session:
+        received = _report_file(session, viewer, report_id, file_id)
+        data = _file_bytes(state, received)
+    body = _shown(data, size=care.preview_size, greyscale=True, blur_radius=care.blur_radius)
+    return _media_response(body, "image/png")
+
+
+@router.post("/clearinghouse/reports/{report_id}/files/{file_id}/reveal")
+def file_reveal(
+    request: Request,
+    report_id: RowId,
+    file_id: FileId,
+    state: StateDep,
+    viewer: InvestigatorFormDep,
+) -> Response:
+    """Count the reveal toward the viewer's daily exposure (refused at the cap), audit it, record
+    it in the chain of custody if the file is preserved evidence, then hand out its view URL."""
+    care = viewer.wellness
+    with state.transaction() as session:
+        received = _report_file(session, viewer, report_id, file_id)
+        try:
+            present = state.evidence.exists(received.vault_ref)
+        except InvalidInput:  # a malformed reference names no file
+            present = False
+        except OSError as exc:  # e.g. the vault's permissions: not the same as a missing file
+            raise StorageError(f"cannot read the evidence vault: {exc.strerror}") from None
+        if not present:
+            raise Conflict(
+                "this file is not in the evidence store, so there is nothing to reveal; "
+                "work from its hashes"
+            )
+        now = utcnow()
+        count = count_exposure(
+            session=session, reviewer=viewer.username, daily_cap=care.daily_cap, now=now
+        )
+        audit(
+            session=session,
+            actor=viewer.username,
+            action=AuditAction.REVEAL,
+            object_type=FILE_REVEAL,
+            object_id=file_id,
+            detail={"full_resolution": False, "reveals_today": count, "report_id": report_id},
+            at=now,
+        )
+        record_access_if_preserved(
+            session=session,
+            custody_key=state.custody_key,
+            ref=received.vault_ref,
+            actor=f"console:{viewer.username}",
+            reason="investigator reveal",
+        )
+        grant = _reveal_id(session, viewer, file_id, FILE_REVEAL)
+    if wants_json(request):
+        return JSONResponse(
+            {
+                "view_url": (
+                    f"{PREFIX}/clearinghouse/reports/{report_id}/files/{file_id}/view?grant={grant}"
+                ),
+                "video": False,
+                "reveals_today": count,
+                "daily_cap": care.daily_cap,
+                "break_prompt": count % care.break_every == 0,
+                "reblur_seconds": care.auto_reblur_seconds,
+            }
+        )
+    return _redirect(f"/clearinghouse/reports/{report_id}?show={file_id}#file-{file_id}")
+
+
+@router.get("/clearinghouse/reports/{report_id}/files/{file_id}/view")
+def file_view(
+    report_id: RowId, file_id: FileId, state: StateDep, viewer: InvestigatorDep, grant: Grant = 0
+) -> Response:
+    """The revealed view (reduced, greyscale as the viewer prefers): only for a reveal of this
+    file the viewer recorded in the last two minutes."""
+    care = viewer.wellness
+    with state.transaction() as session:
+        received = _report_file(session, viewer, report_id, file_id)
+        row = _recent_grant(
+            session, viewer, grant, full_resolution=False, now=utcnow(), object_type=FILE_REVEAL
+        )
+        if row is None or row.object_id != file_id:
+            raise PageError(403, "reveal the file first (each view is recorded)")
+        data = _file_bytes(state, received)
+    body = _shown(data, size=care.preview_size, greyscale=care.greyscale, blur_radius=None)
+    return _media_response(body, "image/png")
 
 
 @router.post("/clearinghouse/referrals/{referral_id}/feedback")

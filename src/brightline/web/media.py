@@ -38,6 +38,22 @@ def is_video(media_type: str) -> bool:
     return media_type.lower().startswith("video/")
 
 
+def sniffed_media_type(data: bytes) -> str:
+    """A video type when ``data`` starts like a video container, else a generic type.
+
+    For files stored without a type (a clearinghouse upload keeps only its bytes): a video is
+    shown as its first frame, anything else goes to Pillow, which recognises images by content.
+    """
+    head = data[:12]
+    if head[4:8] == b"ftyp":
+        return "video/mp4"
+    if head.startswith(b"\x1a\x45\xdf\xa3"):
+        return "video/webm"
+    if head.startswith(b"OggS"):
+        return "video/ogg"
+    return "application/octet-stream"
+
+
 def safe_media_type(media_type: str) -> str:
     """The type to send an original as: a known image/video type, else a download."""
     lowered = media_type.lower().split(";")[0].strip()

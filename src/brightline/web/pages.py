@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from brightline.accounts import (
     Account,
+    AccountRole,
     SignInRefused,
     authenticate,
     end_session,
@@ -143,6 +144,8 @@ def _page(session: Session, viewer: Viewer, name: str, **context: Any) -> HTMLRe
             daily_cap=care.daily_cap,
             break_due=reveals >= care.break_every,
             may_review=viewer.may(REVIEWERS),
+            # Investigators reveal clearinghouse files, which count toward the same cap.
+            shows_exposure=viewer.may(REVIEWERS) or viewer.role is AccountRole.INVESTIGATOR,
             may_audit=viewer.may(AUDITORS),
             may_banks=viewer.may(BANK_HEALTH),
             may_admin=viewer.may(ADMINS),
@@ -565,9 +568,17 @@ def preview(item_id: RowId, state: StateDep, viewer: ReviewerDep) -> Response:
 
 
 def _recent_grant(
-    session: Session, viewer: Viewer, grant: int | None, *, full_resolution: bool, now: datetime
+    session: Session,
+    viewer: Viewer,
+    grant: int | None,
+    *,
+    full_resolution: bool,
+    now: datetime,
+    object_type: str = "item",
 ) -> AuditEntry | None:
-    """The viewer's own recent reveal of this kind, as recorded in the audit log, or None."""
+    """The viewer's own recent reveal of this kind, as recorded in the audit log, or None.
+
+    ``object_type`` is ``item`` here; the investigator pages reveal ``clearinghouse_file``s."""
     if grant is None:
         return None
     row = session.get(AuditEntry, grant)
@@ -575,7 +586,7 @@ def _recent_grant(
         row is None
         or row.actor != viewer.username
         or row.action != AuditAction.REVEAL.value
-        or row.object_type != "item"
+        or row.object_type != object_type
         or row.at < now - timedelta(seconds=GRANT_SECONDS)
         or (f'"full_resolution":{"true" if full_resolution else "false"}' not in row.detail)
     ):
@@ -583,13 +594,15 @@ def _recent_grant(
     return row
 
 
-def _reveal_id(session: Session, viewer: Viewer, item_id: int) -> int | None:
+def _reveal_id(
+    session: Session, viewer: Viewer, item_id: int | str, object_type: str = "item"
+) -> int | None:
     """The audit id of the viewer's latest reveal of the item (its grant), if any."""
     found = session.scalar(
         select(func.max(AuditEntry.id)).where(
             AuditEntry.actor == viewer.username,
             AuditEntry.action == AuditAction.REVEAL.value,
-            AuditEntry.object_type == "item",
+            AuditEntry.object_type == object_type,
             AuditEntry.object_id == str(item_id),
         )
     )

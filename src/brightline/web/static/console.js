@@ -131,7 +131,8 @@
       return;
     }
     if (event.key === "r") {
-      const next = document.querySelector(".tile img.preview.blurred");
+      // Only a job's items: elsewhere (a clearinghouse report's files) a reveal is a click.
+      const next = document.querySelector(".items .tile img.preview.blurred");
       const form2 = next && next.closest(".tile").querySelector("form.reveal-form");
       if (form2) reveal(form2);
     }
