@@ -3,6 +3,10 @@
 Mounted into the HTTP service at ``/console`` (see docs/console.md). It calls the review and
 accounts services directly, never the HTTP API, and signs people in with local accounts
 (sessions), not API keys.
+
+The routers are imported when built, not with this package: the console's modules use the
+HTTP adapter's state and error mapping, and the HTTP app imports this package to mount them, so
+either package can be imported first.
 """
 
 from __future__ import annotations
@@ -10,8 +14,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from fastapi import APIRouter, Depends, Request
-
-from brightline.web.security import ConsoleConfig
 
 
 def console_router(environ: Mapping[str, str] | None = None) -> APIRouter:
@@ -21,6 +23,7 @@ def console_router(environ: Mapping[str, str] | None = None) -> APIRouter:
     from brightline.web.legal_requests import router as legal_requests
     from brightline.web.pages import router as pages
     from brightline.web.reports import router as reports
+    from brightline.web.security import ConsoleConfig
     from brightline.web.text_candidates import router as text_candidates
 
     config = ConsoleConfig.from_environ(environ)
@@ -45,4 +48,4 @@ def portal_router(environ: Mapping[str, str] | None = None) -> APIRouter:
     return build(environ)
 
 
-__all__ = ["ConsoleConfig", "console_router", "portal_router"]
+__all__ = ["console_router", "portal_router"]
