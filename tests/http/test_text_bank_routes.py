@@ -66,3 +66,27 @@ def test_lists_and_matching_against_a_database_list(
                       headers=matcher)  # fmt: skip
     assert nul.status_code == 400  # PostgreSQL cannot hold NUL: refused before any query
     assert client.get("/v1/text/lists").status_code == 401
+
+
+def test_account_scores_use_the_named_database_lists(
+    client: TestClient, settings: Settings, keys: dict[Role, str]
+) -> None:
+    reader = auth(keys[Role.MATCHER])
+    _change(settings, "zorblax", create=True)
+    posts = [{"account": "user-1", "text": "a z0rbl@x here"}, {"account": "user-2", "text": "hi"}]
+
+    def contributions(body: dict[str, object]) -> dict[str, float]:
+        answer = client.post("/v1/text/accounts/score", json=body, headers=reader)
+        assert answer.status_code == 200, answer.text
+        first = answer.json()["accounts"][0]
+        assert first["account"] == "user-1"
+        return {c["feature"]: c["value"] for c in first["contributions"]}
+
+    without = contributions({"posts": posts})
+    with_list = contributions({"posts": posts, "lists": ["coded"]})
+    gained = {name for name, value in with_list.items() if value > without.get(name, 0.0)}
+    assert gained, with_list  # the listed term counts only when its list is named
+    missing = client.post("/v1/text/accounts/score", json={"posts": posts, "lists": ["nope"]},
+                          headers=reader)  # fmt: skip
+    assert missing.status_code == 400
+    assert "lists[0]: no term list with that name" in missing.text

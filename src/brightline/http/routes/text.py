@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from dataclasses import replace
 from functools import cache
 from typing import Annotated
 
@@ -201,6 +202,12 @@ class AccountsScoreIn(BaseModel):
         "hashtag with them are linked (an explained contribution).",
     )
     top: int | None = Field(None, ge=1, le=HARD_MAX_ITEMS, description="Only the N highest.")
+    lists: list[Annotated[str, Field(min_length=1, max_length=100, pattern=NOT_BLANK)]] = Field(
+        default_factory=list,
+        max_length=MAX_DB_LISTS,
+        description="Term lists in the database, by name, matched as well as the configured "
+        "term list files (as for POST /v1/text/match).",
+    )
 
 
 class ContributionOut(BaseModel):
@@ -329,10 +336,11 @@ def router_for(settings: Settings) -> APIRouter:
         responses=ERRORS,
         summary="Score accounts for review",
     )
-    def score_accounts(body: AccountsScoreIn, _: TextReader) -> AccountsScoreOut:
+    def score_accounts(request: Request, body: AccountsScoreIn, _: TextReader) -> AccountsScoreOut:
         """Posts grouped by account → one additive score per account, with its contributions.
 
         The score orders accounts for a person to review; text alone never triggers any action.
+        Term hits come from the configured term list files and the named database ``lists``.
         """
         if len(body.posts) > max_posts:
             raise InvalidInput(f"at most {max_posts} posts per request")
@@ -351,7 +359,11 @@ def router_for(settings: Settings) -> APIRouter:
             )
             for post in body.posts
         ]
-        scores = scorer.score(posts, confirmed=body.confirmed)
+        used = scorer
+        if body.lists:
+            matcher_for_lists, _shown = bank_matchers.get(request, body.lists)
+            used = replace(scorer, matcher=matcher_for_lists)
+        scores = used.score(posts, confirmed=body.confirmed)
         return AccountsScoreOut(
             accounts=[_score_out(score) for score in scores[: body.top]],
             calibrated=weights.calibration is not None,
