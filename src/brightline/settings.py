@@ -398,11 +398,8 @@ def load_reporter_settings(environ: Mapping[str, str]) -> ReporterSettings:
         if url is not None and not url.startswith(("https://", "http://")):
             raise InvalidInput(f"{name} must be an http:// or https:// URL")
         urls[key] = url
-    schema_raw = _text_env(env, "BRIGHTLINE_REPORTER_SCHEMA_PATH")
-    schema_path = Path(schema_raw).expanduser() if schema_raw else None
-    if schema_path is not None and not schema_path.is_file():
-        # Checked at startup: a typo would otherwise surface only when the first report is built.
-        raise InvalidInput("BRIGHTLINE_REPORTER_SCHEMA_PATH does not name a readable file")
+    # Checked at startup: a typo would otherwise surface only when the first report is built.
+    schema_path = _file_env(env, "BRIGHTLINE_REPORTER_SCHEMA_PATH")
     return ReporterSettings(
         company_name=_text_env(env, "BRIGHTLINE_REPORTER_COMPANY_NAME"),
         contact_first_name=_text_env(env, "BRIGHTLINE_REPORTER_CONTACT_FIRST_NAME"),
@@ -497,10 +494,7 @@ def load_text_settings(env: Mapping[str, str]) -> TextSettings:
 
 
 def load_clearinghouse_settings(env: Mapping[str, str]) -> ClearinghouseSettings:
-    schema = _text_env(env, "BRIGHTLINE_CLEARINGHOUSE_SCHEMA_PATH")
-    schema_path = Path(schema).expanduser() if schema else None
-    if schema_path is not None and not schema_path.is_file():
-        raise InvalidInput("BRIGHTLINE_CLEARINGHOUSE_SCHEMA_PATH does not name a readable file")
+    schema_path = _file_env(env, "BRIGHTLINE_CLEARINGHOUSE_SCHEMA_PATH")
     uploads = _int_env(env, "BRIGHTLINE_MAX_UPLOAD_BYTES", 256 * 1024 * 1024, 1, 1 << 40)
     return ClearinghouseSettings(
         schema_path=schema_path,

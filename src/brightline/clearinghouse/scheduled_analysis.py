@@ -85,7 +85,10 @@ def load_analysis_plan(
     (synthetic only), which ``ip_regions`` and ``proxies`` cannot refine."""
     if routing is None:
         if ip_regions is not None or proxies is not None:
-            raise InvalidInput("IP regions and proxy ranges need a routing configuration")
+            raise InvalidInput(
+                "IP regions and proxy ranges need a routing configuration "
+                "(--routing, BRIGHTLINE_CLEARINGHOUSE_ROUTING)"
+            )
         router = demo_router()
     else:
         router = Router(

@@ -218,8 +218,6 @@ def analyse_command(
     """
     if every is not None and as_of is not None:
         raise InvalidInput("--as-of is fixed, so it cannot be used with --every")
-    if routing is None and (ip_regions is not None or proxies is not None):
-        raise InvalidInput("--ip-regions and --proxies need --routing")
     plan = load_analysis_plan(
         routing=routing,
         ip_regions=ip_regions,

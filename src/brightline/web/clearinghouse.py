@@ -18,7 +18,6 @@ empty queue with a notice. Leads and admins see every agency.
 from __future__ import annotations
 
 import io
-import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
@@ -46,7 +45,7 @@ from brightline.clearinghouse.dashboard import (
 )
 from brightline.clearinghouse.investigators import investigator_scope
 from brightline.clearinghouse.models import FILE_ID_LENGTH, IntakeFile
-from brightline.errors import Conflict, InvalidInput, NotFound, StorageError
+from brightline.errors import Conflict, InvalidInput, NotFound
 from brightline.evidence.retention import record_access_if_preserved
 from brightline.http.state import ServiceState
 from brightline.review import AuditAction, audit
@@ -63,6 +62,8 @@ from brightline.web.pages import (
     _recent_grant,
     _redirect,
     _reveal_id,
+    in_vault,
+    vault_bytes,
 )
 from brightline.web.reports import _form_key_unused
 from brightline.web.security import (
@@ -74,8 +75,6 @@ from brightline.web.security import (
     require,
     wants_json,
 )
-
-log = logging.getLogger(__name__)
 
 INVESTIGATORS = frozenset({AccountRole.ADMIN, AccountRole.LEAD, AccountRole.INVESTIGATOR})
 """Who works the clearinghouse queue (leads and admins oversee it)."""
@@ -190,16 +189,6 @@ def _report_file(session: Session, viewer: Viewer, report_id: int, file_id: str)
     return received
 
 
-def _file_bytes(state: ServiceState, received: IntakeFile) -> bytes | None:
-    """The file's bytes for a preview or view (None if they cannot be read or verified: the
-    investigator gets a grey tile and still has the hashes)."""
-    try:
-        return state.evidence.read(received.vault_ref)
-    except (NotFound, InvalidInput, StorageError, OSError) as exc:
-        log.warning("clearinghouse file %s unavailable: %s", received.id, type(exc).__name__)
-        return None
-
-
 def _shown(data: bytes | None, *, size: int, greyscale: bool, blur_radius: int | None) -> bytes:
     """A reduced PNG of the file: a video's first frame, an image, or a grey tile. Uploads keep
     no type, so it is read from the bytes; a video itself is never sent, only its still."""
@@ -215,7 +204,7 @@ def file_preview(
     care = viewer.wellness
     with state.transaction() as session:
         received = _report_file(session, viewer, report_id, file_id)
-        data = _file_bytes(state, received)
+        data = vault_bytes(state, received.vault_ref, f"clearinghouse file {received.id}")
     body = _shown(data, size=care.preview_size, greyscale=True, blur_radius=care.blur_radius)
     return _media_response(body, "image/png")
 
@@ -233,13 +222,7 @@ def file_reveal(
     care = viewer.wellness
     with state.transaction() as session:
         received = _report_file(session, viewer, report_id, file_id)
-        try:
-            present = state.evidence.exists(received.vault_ref)
-        except InvalidInput:  # a malformed reference names no file
-            present = False
-        except OSError as exc:  # e.g. the vault's permissions: not the same as a missing file
-            raise StorageError(f"cannot read the evidence vault: {exc.strerror}") from None
-        if not present:
+        if not in_vault(state, received.vault_ref):
             raise Conflict(
                 "this file is not in the evidence store, so there is nothing to reveal; "
                 "work from its hashes"
@@ -295,7 +278,7 @@ def file_view(
         )
         if row is None or row.object_id != file_id:
             raise PageError(403, "reveal the file first (each view is recorded)")
-        data = _file_bytes(state, received)
+        data = vault_bytes(state, received.vault_ref, f"clearinghouse file {received.id}")
     body = _shown(data, size=care.preview_size, greyscale=care.greyscale, blur_radius=None)
     return _media_response(body, "image/png")
 

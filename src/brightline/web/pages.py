@@ -511,28 +511,37 @@ def _item(session: Session, item_id: int) -> Item:
     return item
 
 
-def _media_bytes(state: ServiceState, item: Item) -> bytes | None:
-    """The item's media for a preview or view (None if it has none or it cannot be read or
-    verified: the reviewer gets a grey tile and can still decide from the matches)."""
-    if not item.media_ref:
+def vault_bytes(state: ServiceState, ref: str | None, what: str) -> bytes | None:
+    """Media for a preview or view (None if there is none or it cannot be read or verified:
+    the viewer gets a grey tile and still has the matches or hashes). ``what`` names it in the
+    log by id, never by content."""
+    if not ref:
         return None
     try:
-        return state.evidence.read(item.media_ref)
+        return state.evidence.read(ref)
     except (NotFound, InvalidInput, StorageError, OSError) as exc:
-        log.warning("media of item %s unavailable: %s", item.id, type(exc).__name__)
+        log.warning("media of %s unavailable: %s", what, type(exc).__name__)
         return None
+
+
+def in_vault(state: ServiceState, ref: str | None) -> bool:
+    """Whether the vault holds ``ref``: a reveal of nothing must not count as a view."""
+    try:
+        return ref is not None and state.evidence.exists(ref)
+    except InvalidInput:  # a malformed reference names no file
+        return False
+    except OSError as exc:  # e.g. the vault's permissions: not the same as a missing file
+        raise StorageError(f"cannot read the evidence vault: {exc.strerror}") from None
+
+
+def _media_bytes(state: ServiceState, item: Item) -> bytes | None:
+    return vault_bytes(state, item.media_ref, f"item {item.id}")
 
 
 def _revealable(state: ServiceState, item: Item) -> Item:
     """The item, if it has a file to show: a reveal of nothing must not count as a person
     having viewed it (``viewed_by_person`` becomes a report's ``fileViewedByEsp``)."""
-    try:
-        present = item.media_ref is not None and state.evidence.exists(item.media_ref)
-    except InvalidInput:  # a malformed reference names no file
-        present = False
-    except OSError as exc:  # e.g. the vault's permissions: not the same as a missing file
-        raise StorageError(f"cannot read the evidence vault: {exc.strerror}") from None
-    if not present:
+    if not in_vault(state, item.media_ref):
         raise Conflict(
             "this item's media is not in the evidence store, so there is nothing to reveal; "
             "decide from the matches"
